@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Plan(models.Model):
+    """A tier of service. Limits are data, editable in admin; an empty limit means unlimited."""
+
+    name = models.SlugField(max_length=32, unique=True)
+    display_name = models.CharField(max_length=64, blank=True)
+    max_memories = models.PositiveIntegerField(null=True, blank=True)
+    saves_per_day = models.PositiveIntegerField(null=True, blank=True)
+    enrichments_per_month = models.PositiveIntegerField(null=True, blank=True)
+    ai_budget_usd_per_month = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    searches_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    LIMIT_FIELDS = (
+        "max_memories",
+        "saves_per_day",
+        "enrichments_per_month",
+        "ai_budget_usd_per_month",
+        "searches_per_minute",
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def limits(self) -> dict[str, object]:
+        return {field: getattr(self, field) for field in self.LIMIT_FIELDS}

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from core.problems import Problem
+from memories.models import Memory
+from memories.normalization import MAX_TAG_LENGTH, MAX_TAGS
+
+
+class MemorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Memory
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "content",
+            "url",
+            "tags",
+            "category",
+            "summary",
+            "version",
+            "enrichment_status",
+            "duplicate_of",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _check_content_size(value: str) -> str:
+    limit = settings.MEMORY_CONTENT_MAX_CHARS
+    if len(value) > limit:
+        raise Problem(
+            status_code=413,
+            code="content_too_large",
+            detail=f"content is {len(value)} characters; the limit is {limit}.",
+            limit=limit,
+        )
+    return value
+
+
+class MemoryWriteSerializer(serializers.Serializer):
+    """Fields a client may set. DRF's CharField already refuses NUL characters (400)."""
+
+    content = serializers.CharField(allow_blank=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    url = serializers.URLField(required=False, allow_blank=True, max_length=2048)
+    kind = serializers.ChoiceField(choices=Memory.Kind.choices, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=False),
+        required=False,
+        max_length=MAX_TAGS,
+    )
+
+    def validate_content(self, value: str) -> str:
+        return _check_content_size(value)
+
+
+class MemoryCreateSerializer(MemoryWriteSerializer):
+    pass
+
+
+class MemoryUpdateSerializer(MemoryWriteSerializer):
+    content = serializers.CharField(allow_blank=False, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+
+class ConflictSerializer(serializers.Serializer):
+    type = serializers.URLField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    current = MemorySerializer()
+
+
+class ExportSerializer(serializers.Serializer):
+    exported_at = serializers.DateTimeField()
+    user = serializers.DictField()
+    memories = MemorySerializer(many=True)
+    tags = serializers.ListField(child=serializers.CharField())

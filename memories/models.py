@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# The tsvector is a generated column, so its text search configuration is fixed by migration.
+SEARCH_CONFIG = "english"
+
+
+class MemoryQuerySet(models.QuerySet["Memory"]):
+    def live(self) -> MemoryQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class Memory(models.Model):
+    """One captured thing: a note, link, quote, idea or task, owned by one user."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note"
+        LINK = "link"
+        QUOTE = "quote"
+        IDEA = "idea"
+        TASK = "task"
+
+    class EnrichmentStatus(models.TextChoices):
+        PENDING = "pending"
+        ENRICHED = "enriched"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memories"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NOTE)
+    title = models.CharField(max_length=300, blank=True)
+    content = models.TextField()
+    url = models.URLField(max_length=2048, blank=True)
+    tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    category = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    enrichment_status = models.CharField(
+        max_length=16, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # sha256 of the normalized content and URL; see memories.normalization.
+    content_hash = models.CharField(max_length=64)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("content", weight="B", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MemoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "memories"
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                name="memory_user_recent",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(fields=["user", "content_hash"], name="memory_user_hash"),
+            models.Index(
+                fields=["enrichment_status"],
+                name="memory_enrichment_status",
+                condition=~Q(enrichment_status="enriched"),
+            ),
+            GinIndex(fields=["search_vector"], name="memory_search_vector"),
+            GinIndex(fields=["tags"], name="memory_tags"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(version__gte=1), name="memory_version_positive"),
+            models.CheckConstraint(condition=~Q(content=""), name="memory_content_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.content[:60]
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
