@@ -41,15 +41,27 @@ def _check_content_size(value: str) -> str:
     return value
 
 
-class MemoryWriteSerializer(serializers.Serializer):
-    """Fields a client may set. DRF's CharField already refuses NUL characters (400)."""
+class StrictCharField(serializers.CharField):
+    """A string field that refuses numbers and booleans instead of converting them.
 
-    content = serializers.CharField(allow_blank=False)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    DRF's CharField already refuses NUL characters (Postgres cannot store them).
+    """
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class MemoryWriteSerializer(serializers.Serializer):
+    """Fields a client may set."""
+
+    content = StrictCharField(allow_blank=False)
+    title = StrictCharField(required=False, allow_blank=True, max_length=300)
     url = serializers.URLField(required=False, allow_blank=True, max_length=2048)
     kind = serializers.ChoiceField(choices=Memory.Kind.choices, required=False)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=False),
+        child=StrictCharField(max_length=MAX_TAG_LENGTH, allow_blank=False),
         required=False,
         max_length=MAX_TAGS,
     )
@@ -63,7 +75,7 @@ class MemoryCreateSerializer(MemoryWriteSerializer):
 
 
 class MemoryUpdateSerializer(MemoryWriteSerializer):
-    content = serializers.CharField(allow_blank=False, required=False)
+    content = StrictCharField(allow_blank=False, required=False)
 
     def validate(self, attrs: dict) -> dict:
         if not attrs:

@@ -1,4 +1,4 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests (loaded by the root conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,43 @@
+# Two commands: `make run` (the whole stack, embedded) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+PIP_INSTALL := $(PIP) install -q -c constraints.txt
+
+.PHONY: install install-dev run test lint format bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP_INSTALL) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+	$(PY) manage.py collectstatic --noinput -v 0
+
+install-dev: install $(VENV)/.installed-dev
+
+## run: install, start Postgres+pgvector, Redis, web, worker and beat; serve on 127.0.0.1:$$PORT
+run: install
+	$(PY) -m embedded run
+
+## test: lint, then every test (the harness starts its own Postgres and Redis)
+test: install-dev lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles
