@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PIP_INSTALL := $(PIP) install -q -c constraints.txt
 
-.PHONY: install install-dev run test lint format bench clean
+.PHONY: install install-dev browser run test lint format bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput -v 0
 
-install-dev: install $(VENV)/.installed-dev
+install-dev: install $(VENV)/.installed-dev browser
+
+# Browser tests drive Debian's chromium through Playwright (Playwright's own download cannot work here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
 ## run: install, start Postgres+pgvector, Redis, web, worker and beat; serve on 127.0.0.1:$$PORT
 run: install

@@ -56,6 +56,8 @@ def _start_stack() -> dict[str, str]:
     env["CELERY_BROKER_URL"] = env["REDIS_URL"].rsplit("/", 1)[0] + "/1"
     env["SECRET_KEY"] = "test-only-secret-key-not-for-production"  # noqa: S105
     env["STATIC_MANIFEST"] = "false"
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls stay sync.
+    env["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     env["TEST_STACK_DIR"] = str(_workdir)
     env[_STARTED_MARKER] = "1"
     return env

@@ -1,39 +1,9 @@
-from decimal import Decimal
-
 from django.db import migrations, models
-
-DEFAULT_PLANS = [
-    {
-        "name": "free",
-        "display_name": "Free",
-        "max_memories": 1_000,
-        "saves_per_day": 100,
-        "enrichments_per_month": 1_000,
-        "ai_budget_usd_per_month": Decimal("0.50"),
-        "searches_per_minute": 30,
-    },
-    {
-        "name": "pro",
-        "display_name": "Pro",
-        "max_memories": 50_000,
-        "saves_per_day": 2_000,
-        "enrichments_per_month": 20_000,
-        "ai_budget_usd_per_month": Decimal("5.00"),
-        "searches_per_minute": 120,
-    },
-    {
-        "name": "team",
-        "display_name": "Team",
-        "max_memories": None,
-        "saves_per_day": 10_000,
-        "enrichments_per_month": 100_000,
-        "ai_budget_usd_per_month": Decimal("25.00"),
-        "searches_per_minute": 600,
-    },
-]
 
 
 def create_default_plans(apps, schema_editor):
+    from billing.migrations._default_plans import DEFAULT_PLANS
+
     Plan = apps.get_model("billing", "Plan")
     for plan in DEFAULT_PLANS:
         Plan.objects.update_or_create(name=plan["name"], defaults=plan)
