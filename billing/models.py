@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -35,3 +36,26 @@ class Plan(models.Model):
     @property
     def limits(self) -> dict[str, object]:
         return {field: getattr(self, field) for field in self.LIMIT_FIELDS}
+
+
+class UsageCounter(models.Model):
+    """How much of one limit a user has used in one period (a day, a month, or for good).
+
+    Incremented by one conditional upsert (billing.services.usage_consume), so concurrent
+    requests can never take a user past a limit.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    limit_name = models.CharField(max_length=32)
+    period_start = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "limit_name", "period_start"], name="usage_counter_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.limit_name} {self.period_start}: {self.count}"

@@ -8,6 +8,7 @@ from core.views import health
 api_v1 = [
     path("health", health, name="health"),
     path("", include("accounts.urls")),
+    path("", include("billing.urls")),
     path("", include("memories.urls")),
 ]
 

@@ -31,15 +31,23 @@ _CODES_BY_EXCEPTION: dict[type[Exception], str] = {
 
 
 class Problem(exceptions.APIException):
-    """An API error with its own status, code and extra fields."""
+    """An API error with its own status, code, extra fields and response headers."""
 
     def __init__(
-        self, *, status_code: int, code: str, detail: str, title: str | None = None, **extra: Any
+        self,
+        *,
+        status_code: int,
+        code: str,
+        detail: str,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail=detail, code=code)
         self.status_code = status_code
         self.problem_code = code
         self.title = title
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -130,6 +138,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
                 else response.data
             ),
         )
+    if isinstance(exc, Problem):
+        for name, value in exc.headers.items():
+            response[name] = value
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response

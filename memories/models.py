@@ -75,7 +75,6 @@ class Memory(models.Model):
                 name="memory_user_recent",
                 condition=Q(deleted_at__isnull=True),
             ),
-            models.Index(fields=["user", "content_hash"], name="memory_user_hash"),
             models.Index(
                 fields=["enrichment_status"],
                 name="memory_enrichment_status",
@@ -85,6 +84,12 @@ class Memory(models.Model):
             GinIndex(fields=["tags"], name="memory_tags"),
         ]
         constraints = [
+            # Exact duplicates: one live memory per normalized content (see normalization.py).
+            models.UniqueConstraint(
+                fields=["user", "content_hash"],
+                condition=Q(deleted_at__isnull=True),
+                name="memory_unique_live_content",
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="memory_version_positive"),
             models.CheckConstraint(condition=~Q(content=""), name="memory_content_not_empty"),
         ]

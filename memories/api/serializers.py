@@ -29,6 +29,16 @@ class MemorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MemorySaveSerializer(MemorySerializer):
+    duplicate = serializers.BooleanField(
+        help_text="true when the same content was saved before and this is that memory"
+    )
+
+    class Meta(MemorySerializer.Meta):
+        fields = [*MemorySerializer.Meta.fields, "duplicate"]
+        read_only_fields = fields
+
+
 def _check_content_size(value: str) -> str:
     limit = settings.MEMORY_CONTENT_MAX_CHARS
     if len(value) > limit:
@@ -97,3 +107,29 @@ class ExportSerializer(serializers.Serializer):
     user = serializers.DictField()
     memories = MemorySerializer(many=True)
     tags = serializers.ListField(child=serializers.CharField())
+
+
+class SearchParamsSerializer(serializers.Serializer):
+    q = StrictCharField(max_length=500)
+    mode = serializers.ChoiceField(
+        choices=["auto", "semantic", "keyword", "hybrid"], default="auto"
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
+    kind = serializers.ChoiceField(choices=Memory.Kind.choices, required=False)
+    tag = StrictCharField(max_length=64, required=False)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class SearchHitSerializer(serializers.Serializer):
+    memory = MemorySerializer()
+    score = serializers.FloatField()
+    snippet = serializers.CharField(help_text="HTML-escaped text with <mark> around matches")
+
+
+class SearchResultSerializer(serializers.Serializer):
+    mode_used = serializers.ChoiceField(choices=["hybrid", "semantic", "keyword"])
+    degraded = serializers.BooleanField(
+        help_text="true when the requested kind of search could not run and full-text answered"
+    )
+    results = SearchHitSerializer(many=True)

@@ -18,17 +18,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.services import QuotaExceeded, RateLimited, rate_limit_hit
+from core.idempotency import IdempotencyMixin
 from core.problems import Problem, ProblemSerializer
 from memories.api.serializers import (
     ConflictSerializer,
     ExportSerializer,
     MemoryCreateSerializer,
+    MemorySaveSerializer,
     MemorySerializer,
     MemoryUpdateSerializer,
+    SearchParamsSerializer,
+    SearchResultSerializer,
 )
 from memories.models import Memory
+from memories.search import memory_search_keyword
 from memories.selectors import memory_get, memory_list, memory_queryset, memory_tags
-from memories.services import VersionConflict, memory_create, memory_delete, memory_update
+from memories.services import (
+    DuplicateContent,
+    VersionConflict,
+    memory_create,
+    memory_delete,
+    memory_update,
+)
 
 _IF_MATCH = re.compile(r'^\s*(?:"(\d{1,9})"|(\d{1,9}))\s*$')
 
@@ -40,6 +52,31 @@ _if_match_param = OpenApiParameter(
     required=True,
     description='The version the edit is based on: `"3"` (an ETag) or `3`.',
 )
+
+
+_idempotency_key_param = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="1 to 255 printable ASCII characters, made by the client once per intended "
+    "change. A retry with the same key and body replays the first answer "
+    "(`Idempotent-Replayed: true`) for 24 hours.",
+)
+
+
+def quota_problem(exceeded: QuotaExceeded) -> Problem:
+    return Problem(
+        status_code=402,
+        code="quota_exceeded",
+        title="Plan limit reached",
+        detail=f"Your plan allows {exceeded.limit} ({exceeded.limit_name}); you have used "
+        f"{exceeded.used}.",
+        limit_name=exceeded.limit_name,
+        limit=exceeded.limit,
+        used=exceeded.used,
+        resets_at=exceeded.resets_at.isoformat() if exceeded.resets_at else None,
+    )
 
 
 def _expected_version(request: Request) -> int:
@@ -79,7 +116,19 @@ def _memory_response(memory: Memory, *, status_code: int = 200) -> Response:
     create=extend_schema(
         operation_id="memories_create",
         request=MemoryCreateSerializer,
-        responses={201: MemorySerializer, 400: _problem, 413: _problem},
+        parameters=[_idempotency_key_param],
+        responses={
+            201: MemorySaveSerializer,
+            200: OpenApiResponse(
+                MemorySaveSerializer,
+                "Same content saved before: that memory, with `duplicate: true`",
+            ),
+            400: _problem,
+            402: OpenApiResponse(ProblemSerializer, "quota_exceeded: limit, used, resets_at"),
+            409: OpenApiResponse(ProblemSerializer, "idempotency_key_in_use"),
+            413: _problem,
+            422: OpenApiResponse(ProblemSerializer, "idempotency_key_reused"),
+        },
     ),
     retrieve=extend_schema(
         operation_id="memories_retrieve", responses={200: MemorySerializer, 404: _problem}
@@ -87,19 +136,24 @@ def _memory_response(memory: Memory, *, status_code: int = 200) -> Response:
     partial_update=extend_schema(
         operation_id="memories_update",
         request=MemoryUpdateSerializer,
-        parameters=[_if_match_param],
+        parameters=[_if_match_param, _idempotency_key_param],
         responses={
             200: MemorySerializer,
             400: _problem,
             404: _problem,
+            409: OpenApiResponse(ProblemSerializer, "duplicate_content or idempotency_key_in_use"),
             412: OpenApiResponse(ConflictSerializer, "Stale version; `current` is the server copy"),
             413: _problem,
             428: _problem,
         },
     ),
-    destroy=extend_schema(operation_id="memories_delete", responses={204: None, 404: _problem}),
+    destroy=extend_schema(
+        operation_id="memories_delete",
+        parameters=[_idempotency_key_param],
+        responses={204: None, 404: _problem},
+    ),
 )
-class MemoryViewSet(viewsets.GenericViewSet):
+class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
     serializer_class = MemorySerializer
     lookup_value_regex = "[^/]+"
 
@@ -123,8 +177,14 @@ class MemoryViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         serializer = MemoryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        memory = memory_create(user=request.user, **serializer.validated_data)
-        return _memory_response(memory, status_code=status.HTTP_201_CREATED)
+        try:
+            result = memory_create(user=request.user, **serializer.validated_data)
+        except QuotaExceeded as exceeded:
+            raise quota_problem(exceeded) from exceeded
+        body = {**MemorySerializer(result.memory).data, "duplicate": not result.created}
+        response = Response(body, status=201 if result.created else 200)
+        response["ETag"] = result.memory.etag
+        return response
 
     def retrieve(self, request: Request, pk: str) -> Response:
         try:
@@ -147,6 +207,13 @@ class MemoryViewSet(viewsets.GenericViewSet):
             )
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
+        except DuplicateContent as duplicate:
+            raise Problem(
+                status_code=409,
+                code="duplicate_content",
+                detail="Another memory already has this content.",
+                duplicate_of=str(duplicate.existing.pk),
+            ) from duplicate
         except VersionConflict as conflict:
             raise Problem(
                 status_code=412,
@@ -180,3 +247,49 @@ class ExportView(APIView):
         response = Response(body)
         response["Content-Disposition"] = 'attachment; filename="memory-connector-export.json"'
         return response
+
+
+class SearchView(APIView):
+    @extend_schema(
+        operation_id="search",
+        parameters=[SearchParamsSerializer],
+        responses={
+            200: SearchResultSerializer,
+            400: _problem,
+            429: OpenApiResponse(ProblemSerializer, "rate_limited; see Retry-After"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        """Search the user's memories. Counts toward the plan's `searches_per_minute`."""
+        params = SearchParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            rate_limit_hit(
+                user_id=request.user.pk,
+                limit_name="searches_per_minute",
+                limit=request.user.plan.searches_per_minute,
+            )
+        except RateLimited as limited:
+            raise Problem(
+                status_code=429,
+                code="rate_limited",
+                title="Too many searches",
+                detail=f"Your plan allows {limited.limit} searches a minute; retry in "
+                f"{limited.retry_after} s.",
+                limit=limited.limit,
+                retry_after=limited.retry_after,
+                headers={"Retry-After": str(limited.retry_after)},
+            ) from limited
+        options = params.validated_data
+        hits = memory_search_keyword(
+            user=request.user,
+            query=options["q"],
+            limit=options["limit"],
+            kind=options.get("kind"),
+            tag=options.get("tag"),
+            since=options.get("since"),
+            until=options.get("until"),
+        )
+        # Semantic ranking needs embeddings, which the enrichment pipeline does not make yet.
+        body = {"mode_used": "keyword", "degraded": options["mode"] != "keyword", "results": hits}
+        return Response(SearchResultSerializer(body).data)

@@ -41,7 +41,8 @@ def test_create_answers_201_with_every_field_of_the_contract(api, user):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == MEMORY_FIELDS
+    assert set(body) == MEMORY_FIELDS | {"duplicate"}
+    assert body["duplicate"] is False
     assert body["kind"] == "link"
     assert body["tags"] == ["databases", "search"]
     assert body["version"] == 1
