@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+import requests
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import TokenFactory, UserFactory
@@ -41,17 +48,24 @@ def api(user) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _restore_default_plans(request, django_db_blocker):
-    """Transactional tests (live_server) flush every table, data migrations included.
+def _default_plans_exist(request, django_db_blocker):
+    """Transactional tests (live_server, gunicorn) flush every table, data migrations included.
 
-    Put the default plans back afterwards so later tests find them as migrated.
+    Before each database test, put the default plans back if a flush removed them, so every
+    test starts from the migrated state.
     """
-    yield
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if uses_db:
         from billing.migrations import _default_plans
 
+        request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             _default_plans.ensure()
+    yield
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -84,3 +98,57 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(django_db_setup, tmp_path_factory):
+    """The app under real gunicorn (4 workers x 8 threads), on the test database.
+
+    Tests that use it must commit their data: mark them django_db(transaction=True).
+    """
+    from django.db import connection
+
+    from embedded import servers
+
+    db = connection.settings_dict
+    port = servers.free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DB_CONN_MAX_AGE": "0",
+    }
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "4",
+                "--threads",
+                "8",
+                "--graceful-timeout",
+                "2",
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, log_path.read_text()
+        try:
+            if requests.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.2)
+    yield url
+    servers.stop(process, sig=15)

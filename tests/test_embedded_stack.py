@@ -137,6 +137,19 @@ def test_make_run_serves_stops_cleanly_and_keeps_data_across_restarts(tmp_path):
         )
         assert created.status_code == 201, created.text
         assert requests.get(f"{stack.base}/admin/login/", timeout=10).status_code == 200
+        # Beat installed the settings' schedule into django-celery-beat's tables.
+        import psycopg
+
+        with psycopg.connect(
+            servers.postgres_url(int(stack.env["EMBEDDED_PG_PORT"]), "memory_connector")
+        ) as conn:
+            deadline = time.monotonic() + 60
+            while not conn.execute(
+                "SELECT 1 FROM django_celery_beat_periodictask WHERE name = %s",
+                ["purge-expired-idempotency-keys"],
+            ).fetchone():
+                assert time.monotonic() < deadline, stack.log()[-4000:]
+                time.sleep(0.5)
     finally:
         stack.stop(signal.SIGTERM)
 

@@ -10,6 +10,8 @@ UNLIMITED = {"", "none", "null", "unlimited"}
 
 
 def parse_limit(field: str, raw: str) -> object:
+    if field not in Plan.LIMIT_FIELDS:
+        raise CommandError(f"unknown limit {field!r}; known: {', '.join(Plan.LIMIT_FIELDS)}")
     if raw.strip().lower() in UNLIMITED:
         return None
     try:

@@ -1,0 +1,258 @@
+"""Idempotency-Key: each answer of the contract, expiry, cleanup, and per-user scope."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+
+from core.models import IdempotencyKey
+from core.tasks import purge_expired_idempotency_keys
+from memories.models import Memory
+from memories.tests.factories import MemoryFactory
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def save(client, body, key="key-1", **extra):
+    return client.post("/api/v1/memories", body, format="json", HTTP_IDEMPOTENCY_KEY=key, **extra)
+
+
+def test_a_replay_answers_the_same_status_and_body_with_the_replay_header(api):
+    first = save(api, {"content": "hello"})
+    again = save(api, {"content": "hello"})
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert again["ETag"] == first["ETag"]
+    assert again["Content-Type"] == "application/json"
+    assert "Idempotent-Replayed" not in first
+    assert Memory.objects.count() == 1
+
+
+def test_the_body_is_compared_as_json_not_as_bytes(api):
+    first = api.generic(
+        "POST",
+        "/api/v1/memories",
+        '{"content": "x", "tags": ["a"]}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    reordered = api.generic(
+        "POST",
+        "/api/v1/memories",
+        '{ "tags":["a"],"content":"x" }',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert reordered["Idempotent-Replayed"] == "true"
+    assert reordered.content == first.content
+
+
+def test_the_same_key_with_another_payload_is_422(api):
+    save(api, {"content": "first"})
+    response = save(api, {"content": "second"})
+    assert_problem(response, 422, "idempotency_key_reused")
+    assert list(Memory.objects.values_list("content", flat=True)) == ["first"]
+
+
+def test_the_same_key_on_another_path_or_method_is_422(api, user):
+    memory = MemoryFactory(user=user)
+    save(api, {"content": "first"}, key="shared")
+    response = api.patch(
+        f"/api/v1/memories/{memory.id}",
+        {"content": "first"},
+        format="json",
+        HTTP_IF_MATCH="1",
+        HTTP_IDEMPOTENCY_KEY="shared",
+    )
+    assert_problem(response, 422, "idempotency_key_reused")
+
+
+def test_the_same_key_while_the_first_request_runs_is_409(api, user):
+    # What a concurrent request sees: the first one has claimed the key, no answer yet.
+    body = json.dumps({"content": "slow"}).encode()
+    from core.idempotency import Claim, idempotency_claim
+
+    claim = idempotency_claim(
+        user_id=user.pk, key="busy", method="POST", path="/api/v1/memories", body=body
+    )
+    assert isinstance(claim, Claim)
+    response = save(api, {"content": "slow"}, key="busy")
+    assert_problem(response, 409, "idempotency_key_in_use")
+    assert response["Retry-After"] == "1"
+    assert Memory.objects.count() == 0
+
+
+def test_a_claim_whose_process_died_can_be_retried_after_the_lock_timeout(api, user, settings):
+    from core.idempotency import idempotency_claim
+
+    idempotency_claim(
+        user_id=user.pk,
+        key="orphan",
+        method="POST",
+        path="/api/v1/memories",
+        body=json.dumps({"content": "x"}).encode(),
+    )
+    IdempotencyKey.objects.filter(key="orphan").update(
+        locked_at=timezone.now() - dt.timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS + 1)
+    )
+    response = save(api, {"content": "x"}, key="orphan")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "café", "tab\there", "new\nline"])
+def test_a_key_that_is_not_1_to_255_printable_ascii_characters_is_400(api, key):
+    response = save(api, {"content": "x"}, key=key)
+    assert_problem(response, 400, "invalid_idempotency_key")
+    assert Memory.objects.count() == 0
+
+
+@pytest.mark.parametrize("key", ["a", "x" * 255, "~!@# $%^&*()_+ {}|:<>?", "550e8400-e29b-41d4"])
+def test_keys_of_any_printable_ascii_up_to_255_are_accepted(api, key):
+    assert save(api, {"content": f"for {key}"}, key=key).status_code == 201
+
+
+def test_a_request_that_failed_with_a_5xx_does_not_pin_its_key(api, monkeypatch):
+    import memories.api.views as views
+
+    def explode(**kwargs):
+        raise RuntimeError("database fell over")
+
+    monkeypatch.setattr(views, "memory_create", explode)
+    api.raise_request_exception = False
+    failed = save(api, {"content": "retry me"})
+    assert failed.status_code == 500
+    monkeypatch.undo()
+
+    retried = save(api, {"content": "retry me"})
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried
+    assert Memory.objects.filter(content="retry me").count() == 1
+
+
+def test_a_4xx_about_the_payload_is_replayed(api):
+    first = save(api, {"content": ""})
+    again = save(api, {"content": ""})
+    assert first.status_code == again.status_code == 400
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    assert again["Content-Type"] == "application/problem+json"
+
+
+def test_a_quota_refusal_does_not_pin_the_key(api, user):
+    from billing.models import Plan
+
+    plan = Plan.objects.create(name="zero", saves_per_day=0)
+    user.plan = plan
+    user.save()
+    assert save(api, {"content": "later"}).status_code == 402
+    plan.saves_per_day = 5
+    plan.save()
+    retried = save(api, {"content": "later"})
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried
+
+
+def test_patch_and_delete_replay_too(api, user):
+    memory = MemoryFactory(user=user)
+    url = f"/api/v1/memories/{memory.id}"
+    first = api.patch(
+        url, {"title": "once"}, format="json", HTTP_IF_MATCH="1", HTTP_IDEMPOTENCY_KEY="edit-1"
+    )
+    again = api.patch(
+        url, {"title": "once"}, format="json", HTTP_IF_MATCH="1", HTTP_IDEMPOTENCY_KEY="edit-1"
+    )
+    assert first.status_code == 200 and again.status_code == 200  # not 412
+    assert again["Idempotent-Replayed"] == "true" and again.content == first.content
+    memory.refresh_from_db()
+    assert memory.version == 2
+
+    deleted = api.delete(url, HTTP_IDEMPOTENCY_KEY="delete-1")
+    deleted_again = api.delete(url, HTTP_IDEMPOTENCY_KEY="delete-1")
+    assert deleted.status_code == deleted_again.status_code == 204  # not 404
+    assert deleted_again["Idempotent-Replayed"] == "true"
+
+
+def test_two_users_may_use_the_same_key_independently(api, other_user, client_for):
+    mine = save(api, {"content": "mine"}, key="same-key")
+    theirs = save(client_for(other_user), {"content": "theirs"}, key="same-key")
+    assert mine.status_code == theirs.status_code == 201
+    assert "Idempotent-Replayed" not in theirs
+    assert mine.json()["id"] != theirs.json()["id"]
+
+
+def test_an_expired_key_runs_again_even_with_another_payload(api, settings):
+    save(api, {"content": "day one"}, key="daily")
+    IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    response = save(api, {"content": "day two"}, key="daily")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert Memory.objects.count() == 2
+
+
+def test_keys_expire_after_the_ttl(api, settings):
+    before = timezone.now()
+    save(api, {"content": "x"}, key="ttl")
+    key = IdempotencyKey.objects.get(key="ttl")
+    expected = before + dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    assert abs((key.expires_at - expected).total_seconds()) < 5
+
+
+def test_the_cleanup_job_deletes_expired_keys_only(api):
+    save(api, {"content": "old"}, key="old")
+    save(api, {"content": "new"}, key="new")
+    IdempotencyKey.objects.filter(key="old").update(
+        expires_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert purge_expired_idempotency_keys.apply().get() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_the_cleanup_job_is_scheduled_hourly_on_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-idempotency-keys"]
+    assert entry["task"] == "core.tasks.purge_expired_idempotency_keys"
+    assert entry["schedule"] == 3600.0
+    from config.celery import app
+
+    assert entry["task"] in app.tasks
+
+
+def test_anonymous_requests_ignore_the_header(anon_client):
+    body = {"email": "new@example.com", "password": "correct horse battery staple"}
+    first = anon_client.post(
+        "/api/v1/auth/signup", body, format="json", HTTP_IDEMPOTENCY_KEY="signup-1"
+    )
+    assert first.status_code == 201
+    assert IdempotencyKey.objects.count() == 0
+
+
+def test_every_authenticated_view_with_unsafe_methods_honours_the_header():
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from core.idempotency import IdempotencyMixin
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                yield pattern
+
+    checked = []
+    for pattern in walk(get_resolver().url_patterns):
+        view = getattr(pattern.callback, "cls", None)
+        our_apps = {"accounts", "billing", "core", "memories", "enrichment", "reminders"}
+        if view is None or view.__module__.split(".")[0] not in our_apps:
+            continue
+        actions = getattr(pattern.callback, "actions", None) or {}
+        methods = {m.upper() for m in actions} or {
+            m.upper() for m in ("post", "put", "patch", "delete") if hasattr(view, m)
+        }
+        anonymous = view.authentication_classes == []
+        if methods & {"POST", "PUT", "PATCH", "DELETE"} and not anonymous:
+            checked.append(view.__name__)
+            assert issubclass(view, IdempotencyMixin), view
+    assert "MemoryViewSet" in checked
