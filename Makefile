@@ -37,6 +37,13 @@ run: install
 test: install-dev lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## bench: the benchmarks (wrk from Debian drives the HTTP load); results in docs/benchmarks.md
+bench: install-dev
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
+	$(PY) -m bench.save $(BENCH_ARGS)
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -6,13 +6,15 @@ import datetime as dt
 import logging
 import math
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 from django_redis import get_redis_connection
 
 from billing.models import Plan, UsageCounter
-from billing.periods import COUNTED_LIMITS
+from billing.periods import COUNTED_LIMITS, Period
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +34,94 @@ class RateLimited(Exception):
 
 
 _CONSUME_SQL = """
-INSERT INTO billing_usagecounter (user_id, limit_name, period_start, count)
-VALUES (%(user)s, %(name)s, %(start)s, %(amount)s)
+INSERT INTO billing_usagecounter AS counter (user_id, limit_name, period_start, count)
+SELECT %s, wanted.limit_name, wanted.period_start, %s
+FROM unnest(%s::text[], %s::date[]) AS wanted(limit_name, period_start)
+WHERE {gate}
 ON CONFLICT (user_id, limit_name, period_start) DO UPDATE
-    SET count = billing_usagecounter.count + EXCLUDED.count
-    WHERE %(limit)s::integer IS NULL OR billing_usagecounter.count + EXCLUDED.count <= %(limit)s
-RETURNING count
+    SET count = counter.count + EXCLUDED.count
+    -- An unlimited (NULL) limit compares as the largest count a column can hold.
+    WHERE counter.count + EXCLUDED.count <= COALESCE(
+        (SELECT w.max_count
+         FROM unnest(%s::text[], %s::integer[]) AS w(limit_name, max_count)
+         WHERE w.limit_name = counter.limit_name),
+        2147483647)
+RETURNING counter.limit_name, counter.count
 """
+
+
+@dataclass(frozen=True)
+class Consumption:
+    """One conditional upsert that counts `amount` against each of a user's limits.
+
+    `sql` is an INSERT … ON CONFLICT DO UPDATE … WHERE count + amount <= limit, RETURNING
+    (limit_name, count) for each limit it counted; its placeholders are positional, `params`
+    fill them. `gate` is an SQL condition: nothing is counted unless it holds, so a caller
+    can put the statement in a WITH clause after the write it pays for (see
+    memories.services). Run it with usage_consume_many, or embed it and pass what it
+    returned to `settle`.
+    """
+
+    user_id: int
+    amount: int
+    limits: dict[str, int | None]
+    periods: dict[str, Period]
+    sql: str
+    params: list[Any]
+
+    def settle(self, counted: dict[str, int]) -> QuotaExceeded | None:
+        """None when every limit was counted. Otherwise give back the limits that were
+        counted, so the caller's transaction holds no partial count, and return the refusal
+        of the first limit that was not: the caller undoes its write and raises it."""
+        missing = [name for name in self.limits if name not in counted]
+        if not missing:
+            return None
+        if counted:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _REFUND_SQL,
+                    [
+                        self.amount,
+                        list(counted),
+                        [self.periods[name].start for name in counted],
+                        self.user_id,
+                    ],
+                )
+        name = missing[0]
+        return _exceeded(self.user_id, name, self.limits[name] or 0, self.periods[name])
+
+
+_REFUND_SQL = """
+UPDATE billing_usagecounter AS counter SET count = counter.count - %s
+FROM unnest(%s::text[], %s::date[]) AS given(limit_name, period_start)
+WHERE counter.user_id = %s
+  AND counter.limit_name = given.limit_name AND counter.period_start = given.period_start
+"""
+
+
+def usage_consumption(
+    *,
+    user_id: int,
+    limits: dict[str, int | None],
+    amount: int = 1,
+    now: dt.datetime | None = None,
+    gate: str = "TRUE",
+) -> Consumption:
+    now = now or timezone.now()
+    periods = {name: COUNTED_LIMITS[name](now) for name in limits}
+    for name, limit in limits.items():
+        if limit is not None and amount > limit:
+            raise _exceeded(user_id, name, limit, periods[name])
+    names = list(limits)
+    values = [limits[name] for name in names]
+    return Consumption(
+        user_id=user_id,
+        amount=amount,
+        limits=limits,
+        periods=periods,
+        sql=_CONSUME_SQL.format(gate=gate),
+        params=[user_id, amount, names, [periods[name].start for name in names], names, values],
+    )
 
 
 def usage_consume(
@@ -49,42 +132,39 @@ def usage_consume(
     amount: int = 1,
     now: dt.datetime | None = None,
 ) -> int:
-    """Count `amount` against the user's `limit_name` for the current period; returns the new
-    count, or raises QuotaExceeded and counts nothing.
+    """Count `amount` against one limit; see usage_consume_many. Returns the new count."""
+    return usage_consume_many(user_id=user_id, limits={limit_name: limit}, amount=amount, now=now)[
+        limit_name
+    ]
 
-    One atomic statement (INSERT … ON CONFLICT DO UPDATE … WHERE count + amount <= limit): the
-    row lock it takes serializes concurrent consumers, and each sees the count the others
-    committed, so a limit is never overrun. Call it inside the transaction of the write it
-    pays for, so a rollback refunds it.
+
+def usage_consume_many(
+    *, user_id: int, limits: dict[str, int | None], amount: int = 1, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Count `amount` against each of the user's `limits` ({limit name: limit or None}) for
+    its current period; returns the new counts, or raises QuotaExceeded.
+
+    One atomic statement (see Consumption): the row locks it takes serialize concurrent
+    consumers, and each sees the counts the others committed, so a limit is never overrun.
+    All or nothing: when one limit refuses, the others are given back. Call it in the
+    transaction of the write it pays for, so a rollback refunds the count too.
     """
-    period = COUNTED_LIMITS[limit_name](now or timezone.now())
-    if limit is not None and amount > limit:
-        raise QuotaExceeded(
-            limit_name=limit_name,
-            limit=limit,
-            used=_count(user_id, limit_name, period.start),
-            resets_at=period.resets_at,
-        )
+    consumption = usage_consumption(user_id=user_id, limits=limits, amount=amount, now=now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CONSUME_SQL,
-            {
-                "user": user_id,
-                "name": limit_name,
-                "start": period.start,
-                "amount": amount,
-                "limit": limit,
-            },
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise QuotaExceeded(
-            limit_name=limit_name,
-            limit=limit or 0,
-            used=_count(user_id, limit_name, period.start),
-            resets_at=period.resets_at,
-        )
-    return row[0]
+        cursor.execute(consumption.sql, consumption.params)
+        counted = dict(cursor.fetchall())
+    if refusal := consumption.settle(counted):
+        raise refusal
+    return counted
+
+
+def _exceeded(user_id: int, name: str, limit: int, period: Period) -> QuotaExceeded:
+    return QuotaExceeded(
+        limit_name=name,
+        limit=limit,
+        used=_count(user_id, name, period.start),
+        resets_at=period.resets_at,
+    )
 
 
 def usage_release(

@@ -154,10 +154,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # A memory's content above this many characters is refused with 413 content_too_large.
 MEMORY_CONTENT_MAX_CHARS = env.int("MEMORY_CONTENT_MAX_CHARS", default=100_000)
 
-# Idempotency-Key: how long an answer is replayed, and when a claim whose process died may be
-# taken over by a retry.
+# Idempotency-Key: how long a stored answer is replayed.
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
-IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,26 +1,29 @@
 """Idempotency-Key for unsafe API requests (IETF httpapi draft, Stripe's behaviour).
 
-- A key belongs to one user and one request: method, path and body (JSON canonicalized).
-- The first request claims the key with one `INSERT … ON CONFLICT DO NOTHING`: there is no
-  select-then-insert window, and a race never surfaces as an IntegrityError.
-- A replay within IDEMPOTENCY_TTL_HOURS answers the stored status, body and headers with
-  `Idempotent-Replayed: true`. Another payload under the same key is 422; a key whose first
-  request still runs is 409. A claim older than IDEMPOTENCY_LOCK_SECONDS (its process died)
-  may be taken over.
-- Answers that say nothing final about the payload do not pin the key: 5xx, 401, 403, 402
-  (quota), 409 and 429 release it, so a later retry runs for real.
+A request with a key runs in one database transaction that
+1. takes a transaction-scoped advisory lock on (user, key) with `pg_try_advisory_xact_lock`:
+   if another request holds it, that one is still running, and this one answers 409;
+2. looks up a stored answer: same fingerprint (method, path, canonical JSON body) → replay it
+   with `Idempotent-Replayed: true`; another fingerprint → 422;
+3. runs the view, and stores its answer with one `INSERT … ON CONFLICT` in the same
+   transaction as the view's own writes.
+So the key is stored if and only if the work committed: a request that fails with a 5xx, or
+whose process dies, leaves nothing behind and a retry runs for real; no lock outlives its
+transaction. Answers that say nothing final about the payload are not stored either: 401,
+403, 402 (quota), 409 and 429. Keys are scoped to the user and replayed for
+IDEMPOTENCY_TTL_HOURS; an hourly beat job deletes expired ones.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
@@ -40,8 +43,8 @@ def key_is_valid(key: str) -> bool:
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    """sha256 of the request; a JSON body is canonicalized, so key order and spacing differ
-    freely between a request and its retry."""
+    """sha256 of the request; a JSON body is canonicalized, so key order and spacing may
+    differ between a request and its retry."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, UnicodeDecodeError):
@@ -53,37 +56,27 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-@dataclass
-class Claim:
-    key_id: int
+def idempotency_lock_id(user_id: int, key: str) -> int:
+    """The advisory lock id of (user, key): a signed 64-bit number, as Postgres wants."""
+    digest = hashlib.blake2b(f"idempotency:{user_id}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
-_CLAIM_SQL = """
-INSERT INTO core_idempotencykey
-    (user_id, key, fingerprint, method, path, locked_at, response_headers, created_at, expires_at)
-VALUES (%(user)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, %(now)s, '{}', %(now)s,
-        %(expires)s)
-ON CONFLICT (user_id, key) DO UPDATE
-    SET fingerprint = EXCLUDED.fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
-        locked_at = EXCLUDED.locked_at, response_status = NULL, response_body = NULL,
-        response_headers = '{}', created_at = EXCLUDED.created_at,
-        expires_at = EXCLUDED.expires_at
-    WHERE core_idempotencykey.expires_at <= %(now)s
-       OR (core_idempotencykey.response_status IS NULL
-           AND core_idempotencykey.locked_at <= %(stale)s
-           AND core_idempotencykey.fingerprint = EXCLUDED.fingerprint)
-RETURNING id
-"""
+class Pending:
+    """A keyed request that may run: what to store once it has answered."""
+
+    def __init__(self, *, user_id: int, key: str, fingerprint: str, method: str, path: str):
+        self.user_id, self.key, self.fingerprint = user_id, key, fingerprint
+        self.method, self.path = method, path
 
 
-def idempotency_claim(
+def idempotency_begin(
     *, user_id: int, key: str, method: str, path: str, body: bytes
-) -> Claim | HttpResponse:
-    """Claim `key` for this request, or answer it: a replay, 409 or 422.
+) -> Pending | HttpResponse:
+    """Decide a keyed request: let it run (Pending), or answer it now (replay, 409, 422).
 
-    One statement claims a new key, an expired one, or one whose holder stopped answering
-    (same payload, lock older than IDEMPOTENCY_LOCK_SECONDS); otherwise it changes nothing
-    and the existing row decides the answer.
+    Must run inside the request's transaction: the advisory lock it takes is held until that
+    transaction ends.
     """
     if not key_is_valid(key):
         raise Problem(
@@ -91,72 +84,107 @@ def idempotency_claim(
             code="invalid_idempotency_key",
             detail=f"{HEADER} must be 1 to 255 printable ASCII characters.",
         )
-    now = timezone.now()
     fingerprint = request_fingerprint(method, path, body)
-    params = {
-        "user": user_id,
-        "key": key,
-        "fingerprint": fingerprint,
-        "method": method,
-        "path": path[:2048],
-        "now": now,
-        "expires": now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
-        "stale": now - timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, params)
-        row = cursor.fetchone()
-    if row:
-        return Claim(key_id=row[0])
-
-    existing = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
-    if existing is None:  # released between our insert and this read: the caller may retry
-        return problem_response(
-            status_code=409,
-            code="idempotency_key_in_use",
-            detail="A request with this key just finished; retry it.",
-        )
-    if existing.fingerprint != fingerprint:
-        return problem_response(
-            status_code=422,
-            code="idempotency_key_reused",
-            detail=f"This {HEADER} was used for another request "
-            f"({existing.method} {existing.path} with another body).",
-        )
-    if existing.response_status is None:
+    locked, stored = _lock_and_read(user_id=user_id, key=key)
+    if not locked:
         return problem_response(
             status_code=409,
             code="idempotency_key_in_use",
             detail="The first request with this key is still running; retry shortly.",
             headers={"Retry-After": "1"},
         )
-    return _replay(existing)
+    if stored is None:
+        return Pending(
+            user_id=user_id, key=key, fingerprint=fingerprint, method=method, path=path[:2048]
+        )
+    stored_fingerprint, stored_method, stored_path, status, stored_body, headers = stored
+    if stored_fingerprint != fingerprint:
+        return problem_response(
+            status_code=422,
+            code="idempotency_key_reused",
+            detail=f"This {HEADER} was used for another request "
+            f"({stored_method} {stored_path} with another body).",
+        )
+    return _replay(status=status, body=bytes(stored_body), headers=headers)
 
 
-def _replay(stored: IdempotencyKey) -> HttpResponse:
-    response = HttpResponse(bytes(stored.response_body or b""), status=stored.response_status)
-    for name, value in stored.response_headers.items():
+_STORED_SQL = """
+SELECT fingerprint, method, path, response_status, response_body, response_headers
+FROM core_idempotencykey
+WHERE user_id = %(user)s AND key = %(key)s AND expires_at > %(now)s
+"""
+
+
+def _lock_and_read(*, user_id: int, key: str) -> tuple[bool, tuple | None]:
+    """Try the key's advisory lock, then read its stored answer: two statements, so the read
+    sees what the lock's last holder committed (one statement's snapshot would predate the
+    lock), sent in one pipeline with the transaction's BEGIN: one network round trip.
+
+    Uses the psycopg connection directly, as Django's cursor has no pipeline mode.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    with connection.wrap_database_errors:
+        with raw.pipeline():
+            lock = psycopg.Cursor(raw)
+            lock.execute(
+                "SELECT pg_try_advisory_xact_lock(%s::bigint)", [idempotency_lock_id(user_id, key)]
+            )
+            read = psycopg.Cursor(raw)
+            read.execute(_STORED_SQL, {"user": user_id, "key": key, "now": timezone.now()})
+        locked = lock.fetchone()[0]
+        stored = read.fetchone()
+    return locked, (stored if locked else None)
+
+
+def _replay(*, status: int, body: bytes, headers: dict[str, str] | str) -> HttpResponse:
+    response = HttpResponse(body, status=status)
+    for name, value in (json.loads(headers) if isinstance(headers, str) else headers).items():
         response[name] = value
     response["Idempotent-Replayed"] = "true"
     return response
 
 
-def idempotency_complete(*, claim: Claim, response: HttpResponse) -> None:
-    """Store the answer of the claimed request, or release the key if the answer must not pin
-    it (5xx, auth, quota, conflicts, rate limits)."""
+_STORE_SQL = """
+INSERT INTO core_idempotencykey
+    (user_id, key, fingerprint, method, path, response_status, response_body, response_headers,
+     created_at, expires_at)
+VALUES (%(user)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, %(status)s, %(body)s,
+        %(headers)s, %(now)s, %(expires)s)
+ON CONFLICT (user_id, key) DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
+        response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
+        response_headers = EXCLUDED.response_headers, created_at = EXCLUDED.created_at,
+        expires_at = EXCLUDED.expires_at
+"""
+
+
+def idempotency_finish(*, pending: Pending, response: HttpResponse) -> None:
+    """Store the answer, in the request's transaction, unless it must not pin the key.
+
+    The upsert replaces an expired row with the same key; no live row can exist, since the
+    advisory lock serializes requests with this key and idempotency_begin found none.
+    """
     if response.status_code >= 500 or response.status_code in _UNPINNED_STATUSES:
-        idempotency_release(claim=claim)
         return
+    now = timezone.now()
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
-    IdempotencyKey.objects.filter(pk=claim.key_id).update(
-        response_status=response.status_code,
-        response_body=response.content,
-        response_headers=headers,
-    )
-
-
-def idempotency_release(*, claim: Claim) -> None:
-    IdempotencyKey.objects.filter(pk=claim.key_id, response_status__isnull=True).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STORE_SQL,
+            {
+                "user": pending.user_id,
+                "key": pending.key,
+                "fingerprint": pending.fingerprint,
+                "method": pending.method,
+                "path": pending.path,
+                "status": response.status_code,
+                "body": response.content,
+                "headers": json.dumps(headers),
+                "now": now,
+                "expires": now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
+            },
+        )
 
 
 def idempotency_keys_purge(*, now: Any = None) -> int:
@@ -173,30 +201,36 @@ class _Answered(Exception):
 class IdempotencyMixin:
     """For API views with unsafe methods: honours Idempotency-Key for authenticated users.
 
-    Runs after authentication, permissions and throttles (DRF's `initial`), so a 401 or a 429
-    never claims a key. Anonymous requests (signup, token) ignore the header.
+    The key is checked after authentication, permissions and throttles (DRF's `initial`), so
+    a 401 or a 429 never touches it. Anonymous requests (signup, token) ignore the header.
     """
 
-    _idempotency_claim: Claim | None = None
+    _idempotency: Pending | None = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method in UNSAFE_METHODS and HEADER in request.headers:
+            # One transaction: the advisory lock, the view's writes and the stored answer.
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        self._idempotency_claim = None
+        self._idempotency = None
         key = request.headers.get(HEADER)
         if key is None or request.method not in UNSAFE_METHODS:
             return
-        user = request.user
-        if not getattr(user, "is_authenticated", False):
+        if not getattr(request.user, "is_authenticated", False):
             return
-        outcome = idempotency_claim(
-            user_id=user.pk,
+        outcome = idempotency_begin(
+            user_id=request.user.pk,
             key=key,
             method=request.method,
             path=request.get_full_path(),
             body=request.body,
         )
-        if isinstance(outcome, Claim):
-            self._idempotency_claim = outcome
+        if isinstance(outcome, Pending):
+            self._idempotency = outcome
         else:
             raise _Answered(outcome)
 
@@ -205,20 +239,13 @@ class IdempotencyMixin:
             return exc.response
         return super().handle_exception(exc)  # type: ignore[misc]
 
-    def raise_uncaught_exception(self, exc: Exception) -> None:
-        # The request failed with a 500: free the key so that a retry runs again.
-        claim, self._idempotency_claim = self._idempotency_claim, None
-        if claim is not None:
-            idempotency_release(claim=claim)
-        super().raise_uncaught_exception(exc)  # type: ignore[misc]
-
     def finalize_response(
         self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
     ) -> HttpResponse:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        claim, self._idempotency_claim = self._idempotency_claim, None
-        if claim is not None:
+        pending, self._idempotency = self._idempotency, None
+        if pending is not None:
             if isinstance(response, Response):
                 response.render()
-            idempotency_complete(claim=claim, response=response)
+            idempotency_finish(pending=pending, response=response)
         return response

@@ -5,10 +5,11 @@ from django.db import models
 
 
 class IdempotencyKey(models.Model):
-    """One Idempotency-Key of one user: who holds it, for which request, and its stored answer.
+    """The stored answer of one user's request made with an Idempotency-Key.
 
-    `response_status` stays null while the first request runs (409 for a second one). Rows live
-    for IDEMPOTENCY_TTL_HOURS; an hourly beat job deletes expired ones.
+    Written in the same transaction as the request's own writes, so a key is stored if and
+    only if its work committed. Rows live for IDEMPOTENCY_TTL_HOURS; an hourly beat job
+    deletes expired ones.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -16,9 +17,8 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and body")
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=2048)
-    locked_at = models.DateTimeField(help_text="when the running request claimed the key")
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.BinaryField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.BinaryField()
     response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from billing.services import usage_consume, usage_release
+from billing.services import Consumption, usage_consumption, usage_release
 from memories.models import Memory
 from memories.normalization import clean_tags, content_hash
 from memories.selectors import memory_get, memory_queryset
 
 EDITABLE_FIELDS = ("kind", "title", "content", "url", "tags")
+
+
+class DuplicateRace(Exception):
+    """Saves and deletes of the same content kept interleaving; the client should retry."""
 
 
 class DuplicateContent(Exception):
@@ -45,6 +50,43 @@ def _live_duplicate(*, user: User, hashed: str) -> Memory | None:
     return memory_queryset(user=user).filter(content_hash=hashed).first()
 
 
+@functools.cache
+def _insert_sql() -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(f for f in Memory._meta.concrete_fields if not f.generated)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {Memory._meta.db_table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 (names from the model)
+        # The partial unique index memory_unique_live_content is the arbiter.
+        "ON CONFLICT (user_id, content_hash) WHERE deleted_at IS NULL DO NOTHING RETURNING 1"
+    )
+    return sql, fields
+
+
+def _insert_and_count(memory: Memory, consumption: Consumption) -> dict[str, int] | None:
+    """INSERT the new memory unless a live one has its content, and count it against the
+    plan, in one statement; the counts, or None for a duplicate (nothing counted).
+
+    ON CONFLICT DO NOTHING instead of catching an IntegrityError: no savepoint, and no
+    aborted transaction when two saves of the same content race. The counting upsert runs
+    only if the INSERT returned a row, so a duplicate counts nothing.
+    """
+    insert_sql, fields = _insert_sql()
+    values = [f.get_db_prep_save(f.pre_save(memory, add=True), connection) for f in fields]
+    sql = (
+        f"WITH inserted AS ({insert_sql}), counted AS ({consumption.sql}) "  # noqa: S608 (our own SQL)
+        "SELECT EXISTS (SELECT FROM inserted), "
+        "ARRAY(SELECT limit_name FROM counted), ARRAY(SELECT count FROM counted)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *consumption.params])
+        inserted, names, counts = cursor.fetchone()
+    if not inserted:
+        return None
+    memory._state.adding = False
+    return dict(zip(names, counts, strict=True))
+
+
 def memory_create(
     *,
     user: User,
@@ -57,37 +99,47 @@ def memory_create(
     """Save a new memory for `user`, pending enrichment, or find the one with the same content.
 
     Exact duplicates (same normalized content and URL, see normalization.py) return the live
-    memory that has it and count nothing. Otherwise the save counts against the plan's
-    `saves_per_day` and `max_memories` in the same transaction as the INSERT, so a refused or
-    rolled-back save uses no quota. Raises billing.services.QuotaExceeded.
+    memory that has it and count nothing. A new memory counts against the plan's
+    `saves_per_day` and `max_memories` in the statement of its INSERT; if a limit is reached
+    the memory is deleted again and the counts given back in the same transaction, so a
+    refused save stores and counts nothing. Raises billing.services.QuotaExceeded.
 
-    The partial unique index on (user, content_hash) settles races: of two concurrent saves
-    of the same content one INSERT fails, its transaction (quota included) rolls back, and it
-    returns the winner's memory.
+    The partial unique index on (user, content_hash) settles races: of two concurrent saves of
+    the same content one INSERT does nothing, and that save returns the winner's memory.
     """
-    hashed = content_hash(content, url)
-    existing = _live_duplicate(user=user, hashed=hashed)
-    if existing is not None:
-        return SaveResult(existing, created=False)
+    memory = Memory(
+        user=user,
+        content=content,
+        title=title,
+        url=url,
+        kind=kind,
+        tags=clean_tags(tags or []),
+        content_hash=content_hash(content, url),
+    )
     plan = user.plan
-    try:
-        with transaction.atomic():
-            usage_consume(user_id=user.pk, limit_name="saves_per_day", limit=plan.saves_per_day)
-            usage_consume(user_id=user.pk, limit_name="max_memories", limit=plan.max_memories)
-            memory = Memory.objects.create(
-                user=user,
-                content=content,
-                title=title,
-                url=url,
-                kind=kind,
-                tags=clean_tags(tags or []),
-                content_hash=hashed,
-            )
-    except IntegrityError as exc:
-        winner = _live_duplicate(user=user, hashed=hashed)
-        if winner is None or "memory_unique_live_content" not in str(exc):
-            raise
-        return SaveResult(winner, created=False)
+    consumption = usage_consumption(
+        user_id=user.pk,
+        limits={"saves_per_day": plan.saves_per_day, "max_memories": plan.max_memories},
+        gate="EXISTS (SELECT FROM inserted)",
+    )
+    # No savepoint: nothing in here raises, and a refusal is undone by hand below, so a
+    # caller's transaction stays usable. The common path is one statement.
+    with transaction.atomic(savepoint=False):
+        for _attempt in range(3):
+            counted = _insert_and_count(memory, consumption)
+            if counted is not None:
+                break
+            existing = _live_duplicate(user=user, hashed=memory.content_hash)
+            if existing is not None:
+                return SaveResult(existing, created=False)
+            # The live copy was deleted between the two statements: try the INSERT again.
+        else:
+            raise DuplicateRace(memory.content_hash)
+        refusal = consumption.settle(counted)
+        if refusal:
+            Memory.objects.filter(pk=memory.pk).delete()
+    if refusal:
+        raise refusal
     return SaveResult(memory, created=True)
 
 

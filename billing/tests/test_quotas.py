@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from billing.models import Plan, UsageCounter
-from billing.services import QuotaExceeded, usage_consume
+from billing.services import QuotaExceeded, usage_consume, usage_consume_many
 from memories.models import Memory
 from tests.problems import assert_problem
 
@@ -70,6 +70,30 @@ def test_a_refused_consume_counts_nothing(user):
         with pytest.raises(QuotaExceeded):
             usage_consume(user_id=user.pk, limit_name="saves_per_day", limit=1)
     assert UsageCounter.objects.get(user=user, limit_name="saves_per_day").count == 1
+
+
+def test_consuming_several_limits_is_all_or_nothing(user):
+    limits = {"saves_per_day": 5, "max_memories": 1}
+    assert usage_consume_many(user_id=user.pk, limits=limits) == {
+        "saves_per_day": 1,
+        "max_memories": 1,
+    }
+    with pytest.raises(QuotaExceeded) as refused:
+        usage_consume_many(user_id=user.pk, limits=limits)
+    assert refused.value.limit_name == "max_memories" and refused.value.used == 1
+    counts = dict(UsageCounter.objects.filter(user=user).values_list("limit_name", "count"))
+    assert counts == {"saves_per_day": 1, "max_memories": 1}
+
+
+def test_a_save_refused_by_one_limit_counts_against_none(api, user, tight_plan):
+    save(api, "one")
+    save(api, "two")
+    assert save(api, "three").status_code == 402
+    assert api.get("/api/v1/usage").json()["used"]["saves_per_day"] == 2
+    assert Memory.objects.filter(user=user).count() == 2
+    # The refusal left the request's transaction usable: the same client saves again later.
+    call_command("plan", "tight", "--set", "max_memories=3")
+    assert save(api, "three").status_code == 201
 
 
 def test_a_plan_change_takes_effect_on_the_next_request(api, user, tight_plan):

@@ -1,7 +1,6 @@
 """Idempotency-Key: each answer of the contract, expiry, cleanup, and per-user scope."""
 
 import datetime as dt
-import json
 
 import pytest
 from django.utils import timezone
@@ -70,37 +69,45 @@ def test_the_same_key_on_another_path_or_method_is_422(api, user):
     assert_problem(response, 422, "idempotency_key_reused")
 
 
-def test_the_same_key_while_the_first_request_runs_is_409(api, user):
-    # What a concurrent request sees: the first one has claimed the key, no answer yet.
-    body = json.dumps({"content": "slow"}).encode()
-    from core.idempotency import Claim, idempotency_claim
+def hold_key_lock(user, key):
+    """Another connection in the middle of a request with this key (holds its lock)."""
+    import psycopg
+    from django.db import connection
 
-    claim = idempotency_claim(
-        user_id=user.pk, key="busy", method="POST", path="/api/v1/memories", body=body
-    )
-    assert isinstance(claim, Claim)
-    response = save(api, {"content": "slow"}, key="busy")
+    from core.idempotency import idempotency_lock_id
+
+    db = connection.settings_dict
+    other = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"])
+    other.execute("SELECT pg_advisory_xact_lock(%s)", [idempotency_lock_id(user.pk, key)])
+    return other
+
+
+def test_the_same_key_while_the_first_request_runs_is_409(api, user):
+    running = hold_key_lock(user, "busy")
+    try:
+        response = save(api, {"content": "slow"}, key="busy")
+    finally:
+        running.close()
     assert_problem(response, 409, "idempotency_key_in_use")
     assert response["Retry-After"] == "1"
     assert Memory.objects.count() == 0
 
 
-def test_a_claim_whose_process_died_can_be_retried_after_the_lock_timeout(api, user, settings):
-    from core.idempotency import idempotency_claim
-
-    idempotency_claim(
-        user_id=user.pk,
-        key="orphan",
-        method="POST",
-        path="/api/v1/memories",
-        body=json.dumps({"content": "x"}).encode(),
-    )
-    IdempotencyKey.objects.filter(key="orphan").update(
-        locked_at=timezone.now() - dt.timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS + 1)
-    )
+def test_a_request_whose_process_died_leaves_its_key_free(api, user):
+    # The dead request's transaction ended (rolled back): lock released, nothing stored.
+    crashed = hold_key_lock(user, "orphan")
+    crashed.close()
     response = save(api, {"content": "x"}, key="orphan")
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response
+
+
+def test_another_key_of_the_same_user_is_not_blocked_by_a_running_one(api, user):
+    running = hold_key_lock(user, "busy")
+    try:
+        assert save(api, {"content": "other"}, key="not-busy").status_code == 201
+    finally:
+        running.close()
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "café", "tab\there", "new\nline"])
@@ -115,6 +122,7 @@ def test_keys_of_any_printable_ascii_up_to_255_are_accepted(api, key):
     assert save(api, {"content": f"for {key}"}, key=key).status_code == 201
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_request_that_failed_with_a_5xx_does_not_pin_its_key(api, monkeypatch):
     import memories.api.views as views
 
@@ -131,6 +139,24 @@ def test_a_request_that_failed_with_a_5xx_does_not_pin_its_key(api, monkeypatch)
     assert retried.status_code == 201
     assert "Idempotent-Replayed" not in retried
     assert Memory.objects.filter(content="retry me").count() == 1
+    assert IdempotencyKey.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_5xx_after_writing_rolls_the_writes_back_with_the_key(api, monkeypatch):
+    import memories.api.views as views
+
+    real_create = views.memory_create
+
+    def create_then_fail(**kwargs):
+        real_create(**kwargs)
+        raise RuntimeError("crashed after the INSERT")
+
+    monkeypatch.setattr(views, "memory_create", create_then_fail)
+    api.raise_request_exception = False
+    assert save(api, {"content": "half done"}).status_code == 500
+    assert Memory.objects.count() == 0
+    assert IdempotencyKey.objects.count() == 0
 
 
 def test_a_4xx_about_the_payload_is_replayed(api):

@@ -8,35 +8,43 @@ from memories.models import Memory
 from memories.normalization import MAX_TAG_LENGTH, MAX_TAGS
 
 
-class MemorySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Memory
-        fields = [
-            "id",
-            "kind",
-            "title",
-            "content",
-            "url",
-            "tags",
-            "category",
-            "summary",
-            "version",
-            "enrichment_status",
-            "duplicate_of",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+class MemorySerializer(serializers.Serializer):
+    """A memory as the API shows it. Fields are declared rather than introspected from the
+    model: this serializer is on every hot path, and ModelSerializer rebuilds its fields from
+    the model on each use."""
+
+    id = serializers.UUIDField(read_only=True)
+    kind = serializers.ChoiceField(choices=Memory.Kind.choices, read_only=True)
+    title = serializers.CharField(read_only=True)
+    content = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    category = serializers.CharField(read_only=True)
+    summary = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    enrichment_status = serializers.ChoiceField(
+        choices=Memory.EnrichmentStatus.choices, read_only=True
+    )
+    duplicate_of = serializers.UUIDField(source="duplicate_of_id", read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+# Built once: a serializer deep-copies its declared fields on every instantiation, which costs
+# more than the rest of a save's Python work. Reading a memory changes no serializer state.
+_MEMORY_REPRESENTATION = MemorySerializer()
+
+
+def memory_representation(memory: Memory) -> dict:
+    """A memory as MemorySerializer shows it."""
+    return _MEMORY_REPRESENTATION.to_representation(memory)
 
 
 class MemorySaveSerializer(MemorySerializer):
     duplicate = serializers.BooleanField(
-        help_text="true when the same content was saved before and this is that memory"
+        read_only=True,
+        help_text="true when the same content was saved before and this is that memory",
     )
-
-    class Meta(MemorySerializer.Meta):
-        fields = [*MemorySerializer.Meta.fields, "duplicate"]
-        read_only_fields = fields
 
 
 def _check_content_size(value: str) -> str:

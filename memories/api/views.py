@@ -30,12 +30,14 @@ from memories.api.serializers import (
     MemoryUpdateSerializer,
     SearchParamsSerializer,
     SearchResultSerializer,
+    memory_representation,
 )
 from memories.models import Memory
 from memories.search import memory_search_keyword
 from memories.selectors import memory_get, memory_list, memory_queryset, memory_tags
 from memories.services import (
     DuplicateContent,
+    DuplicateRace,
     VersionConflict,
     memory_create,
     memory_delete,
@@ -98,7 +100,7 @@ def _expected_version(request: Request) -> int:
 
 
 def _memory_response(memory: Memory, *, status_code: int = 200) -> Response:
-    response = Response(MemorySerializer(memory).data, status=status_code)
+    response = Response(memory_representation(memory), status=status_code)
     response["ETag"] = memory.etag
     return response
 
@@ -181,7 +183,14 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
             result = memory_create(user=request.user, **serializer.validated_data)
         except QuotaExceeded as exceeded:
             raise quota_problem(exceeded) from exceeded
-        body = {**MemorySerializer(result.memory).data, "duplicate": not result.created}
+        except DuplicateRace as race:
+            raise Problem(
+                status_code=409,
+                code="save_conflict",
+                headers={"Retry-After": "1"},
+                detail="This content was being saved and deleted at the same time; retry.",
+            ) from race
+        body = {**memory_representation(result.memory), "duplicate": not result.created}
         response = Response(body, status=201 if result.created else 200)
         response["ETag"] = result.memory.etag
         return response

@@ -1,0 +1,141 @@
+"""Save-path benchmark: POST /api/v1/memories (with Idempotency-Key) against the framework's
+floor, a trivial token-authenticated DRF GET (/api/v1/me), on gunicorn (4 sync workers) over
+the embedded stack. Load comes from wrk on the same machine.
+
+    .venv/bin/python -m bench.save [--rounds 3] [--duration 10]
+
+Reports medians over the rounds: throughput at 32 connections, p50/p95 latency at 4.
+Targets (issue #3): save throughput >= 0.5 x floor; save p95 at 4 clients <= 25 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import django
+
+from bench.stack import bench_stack
+
+HERE = Path(__file__).resolve().parent
+USERS = 64
+
+
+def make_users() -> list[str]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from accounts.services import token_get_or_create
+    from billing.models import Plan
+
+    call_command("plan", "bench")  # every limit unlimited: the benchmark measures speed
+    plan = Plan.objects.get(name="bench")
+    tokens = []
+    for n in range(USERS):
+        user = User.objects.create_user(f"bench{n}@example.com", "bench-password", plan=plan)
+        tokens.append(token_get_or_create(user=user))
+    return tokens
+
+
+def wrk(
+    base: str, *, method: str, path: str, connections: int, seconds: int, tokens: list[str]
+) -> dict:
+    env = {
+        **os.environ,
+        "BENCH_TOKENS": ",".join(tokens),
+        "BENCH_METHOD": method,
+        "BENCH_PATH": path,
+    }
+    threads = min(2, connections)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "save.lua"),
+            base,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does this)")
+
+    runs: dict[str, list[dict]] = {k: [] for k in ("floor_32", "save_32", "floor_4", "save_4")}
+    with bench_stack(web_workers=4) as (base, _env):
+        tokens = make_users()
+        # Warm up both paths (connections, caches, JIT-less but lazy imports).
+        wrk(base, method="GET", path="/api/v1/me", connections=8, seconds=2, tokens=tokens)
+        wrk(base, method="POST", path="/api/v1/memories", connections=8, seconds=2, tokens=tokens)
+        for _ in range(args.rounds):
+            for name, method, path, conns in [
+                ("floor_32", "GET", "/api/v1/me", 32),
+                ("save_32", "POST", "/api/v1/memories", 32),
+                ("floor_4", "GET", "/api/v1/me", 4),
+                ("save_4", "POST", "/api/v1/memories", 4),
+            ]:
+                result = wrk(
+                    base,
+                    method=method,
+                    path=path,
+                    connections=conns,
+                    seconds=args.duration,
+                    tokens=tokens,
+                )
+                if result["non_2xx"] or result["socket_errors"]:
+                    sys.exit(f"{name}: errors in run: {result}")
+                runs[name].append(result)
+
+    def median(name: str, field: str) -> float:
+        return statistics.median(r[field] for r in runs[name])
+
+    report = {
+        "floor_rps_32": median("floor_32", "rps"),
+        "save_rps_32": median("save_32", "rps"),
+        "floor_p50_ms_4": median("floor_4", "p50_us") / 1000,
+        "floor_p95_ms_4": median("floor_4", "p95_us") / 1000,
+        "save_p50_ms_4": median("save_4", "p50_us") / 1000,
+        "save_p95_ms_4": median("save_4", "p95_us") / 1000,
+        "rounds": args.rounds,
+        "seconds_per_run": args.duration,
+    }
+    report["save_to_floor_throughput"] = report["save_rps_32"] / report["floor_rps_32"]
+    report["targets_met"] = {
+        "throughput_at_least_half_floor": report["save_to_floor_throughput"] >= 0.5,
+        "save_p95_4_clients_at_most_25ms": report["save_p95_ms_4"] <= 25,
+    }
+    print(json.dumps(report, indent=2))
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "save.json").write_text(json.dumps({"report": report, "runs": runs}, indent=2))
+    for target, met in report["targets_met"].items():
+        print(f"{'met   ' if met else 'MISSED'} {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
