@@ -59,3 +59,31 @@ class UsageCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.limit_name} {self.period_start}: {self.count}"
+
+
+class AiLedgerEntry(models.Model):
+    """What one provider call cost, for one user's share of it.
+
+    A batched call for several users writes one row per user with the same `request_id`, so
+    spend per user is a plain sum. Written only by enrichment.guard, after the call.
+    """
+
+    request_id = models.UUIDField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    operation = models.CharField(max_length=32)
+    items = models.PositiveIntegerField(default=1)
+    input_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=8)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "AI ledger entry"
+        verbose_name_plural = "AI ledger"
+        indexes = [models.Index(fields=["user", "created_at"], name="ai_ledger_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.model} ${self.cost_usd}"

@@ -7,6 +7,7 @@ Production secrets have no defaults: with DATABASE_URL set, SECRET_KEY must be s
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -157,6 +158,45 @@ MEMORY_CONTENT_MAX_CHARS = env.int("MEMORY_CONTENT_MAX_CHARS", default=100_000)
 # Idempotency-Key: how long a stored answer is replayed.
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
+# AI enrichment (enrichment app). The provider is "local" (sentence-transformers, offline)
+# unless an OpenAI key is set; OPENAI_BASE_URL points the SDK at any OpenAI-compatible server.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
+OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=20.0)
+AI_PROVIDER = env.str("AI_PROVIDER", default="openai" if OPENAI_API_KEY else "local")
+# Every embedding has this many dimensions (OpenAI's text-embedding-3 models shorten to it).
+EMBEDDING_DIMENSIONS = env.int("EMBEDDING_DIMENSIONS", default=384)
+# USD per 1,000 input tokens, by model: the ledger's costs come from here (Decimal, exact).
+AI_PRICES_PER_1K_TOKENS = {
+    "text-embedding-3-small": Decimal("0.00002"),
+    "text-embedding-3-large": Decimal("0.00013"),
+    "all-MiniLM-L6-v2": Decimal("0"),
+    **{
+        model: Decimal(price)
+        for model, price in env.dict("AI_EXTRA_PRICES_PER_1K_TOKENS", default={}).items()
+    },
+}
+# Global AI budgets (USD); per-user budgets come from the plan.
+AI_BUDGET_USD_PER_DAY = Decimal(env.str("AI_BUDGET_USD_PER_DAY", default="10"))
+AI_BUDGET_USD_PER_MONTH = Decimal(env.str("AI_BUDGET_USD_PER_MONTH", default="100"))
+AI_BUDGET_WARN_RATIO = Decimal("0.8")
+# Circuit breaker: open after this many failures within the window; probe after the cool-down.
+AI_BREAKER_FAILURES = env.int("AI_BREAKER_FAILURES", default=5)
+AI_BREAKER_WINDOW_SECONDS = env.int("AI_BREAKER_WINDOW_SECONDS", default=60)
+AI_BREAKER_COOLDOWN_SECONDS = env.int("AI_BREAKER_COOLDOWN_SECONDS", default=30)
+ENRICHMENT_BATCH_SIZE = env.int("ENRICHMENT_BATCH_SIZE", default=64)
+# A memory whose enrichment was tried this many times is marked failed (a poison message).
+ENRICHMENT_MAX_ATTEMPTS = env.int("ENRICHMENT_MAX_ATTEMPTS", default=5)
+# How long a worker owns the memories it claimed; longer than the task's hard time limit.
+ENRICHMENT_LEASE_SECONDS = env.int("ENRICHMENT_LEASE_SECONDS", default=300)
+ENRICHMENT_TASK_TIME_LIMIT = env.int("ENRICHMENT_TASK_TIME_LIMIT", default=240)
+ENRICHMENT_BACKLOG_ALERT = env.int("ENRICHMENT_BACKLOG_ALERT", default=5000)
+# Alerts go to Slack when a bot token is set, else to the log.
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_CHANNEL = env.str("SLACK_CHANNEL", default="#memory-connector-ops")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "core.authentication.BearerTokenAuthentication",
@@ -199,6 +239,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.purge_expired_idempotency_keys",
         "schedule": 3600.0,
     },
+    "sweep-pending-enrichment": {"task": "enrichment.tasks.sweep_pending", "schedule": 60.0},
+    "refresh-ai-spend-views": {"task": "billing.tasks.refresh_ai_spend_views", "schedule": 60.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {

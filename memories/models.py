@@ -50,6 +50,11 @@ class Memory(models.Model):
     enrichment_status = models.CharField(
         max_length=16, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
     )
+    # Enrichment bookkeeping (enrichment.services): tries so far, until when a worker owns
+    # the memory, and why the last try failed.
+    enrichment_attempts = models.PositiveSmallIntegerField(default=0)
+    enrichment_lease_until = models.DateTimeField(null=True, blank=True)
+    enrichment_error = models.CharField(max_length=500, blank=True)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

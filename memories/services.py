@@ -40,6 +40,12 @@ class VersionConflict(Exception):
         self.current = current
 
 
+def _enrichment_kick() -> None:
+    from enrichment.services import enrichment_kick  # enrichment builds on memories
+
+    enrichment_kick()
+
+
 @dataclass(frozen=True)
 class SaveResult:
     memory: Memory
@@ -140,6 +146,7 @@ def memory_create(
             Memory.objects.filter(pk=memory.pk).delete()
     if refusal:
         raise refusal
+    transaction.on_commit(_enrichment_kick)
     return SaveResult(memory, created=True)
 
 
@@ -163,6 +170,7 @@ def memory_update(
         )
     if "content" in fields and fields["content"] != current.content:
         fields["enrichment_status"] = Memory.EnrichmentStatus.PENDING
+        fields["enrichment_attempts"] = 0
     try:
         with transaction.atomic():
             updated = (
@@ -177,6 +185,8 @@ def memory_update(
         raise DuplicateContent(existing) from exc
     if not updated:
         raise VersionConflict(memory_get(user=user, memory_id=memory_id))
+    if fields.get("enrichment_status") == Memory.EnrichmentStatus.PENDING:
+        transaction.on_commit(_enrichment_kick)
     return memory_get(user=user, memory_id=memory_id)
 
 

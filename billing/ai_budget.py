@@ -1,0 +1,255 @@
+"""AI spend: budget reservations in Redis, the ledger in Postgres.
+
+Every provider call reserves its estimated cost before it is made (so concurrent calls cannot
+overrun a budget together) and settles to the real cost after. The Redis counters are kept in
+step with the ledger: a missing counter (Redis restarted, new period) is seeded from the
+ledger's sum before use. Amounts are integer micro-dollars in Redis and Decimal elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from billing.models import AiLedgerEntry, Plan
+from core.alerts import alert_once
+
+logger = logging.getLogger(__name__)
+
+MICRO = Decimal("1000000")
+
+
+class BudgetExhausted(Exception):
+    """The global AI budget of the day or month is spent: the budget breaker is open."""
+
+
+class BudgetUnavailable(Exception):
+    """Redis did not answer: no reservation, so no AI call (fail safe)."""
+
+
+def to_micro(usd: Decimal) -> int:
+    return int((usd * MICRO).to_integral_value(rounding=ROUND_CEILING))
+
+
+def from_micro(micro: int) -> Decimal:
+    return Decimal(micro) / MICRO
+
+
+def _periods(now: dt.datetime) -> tuple[dt.date, dt.date]:
+    day = now.astimezone(dt.UTC).date()
+    return day, day.replace(day=1)
+
+
+def _global_day_key(day: dt.date) -> str:
+    return f"aibudget:global:day:{day.isoformat()}"
+
+
+def _global_month_key(month: dt.date) -> str:
+    return f"aibudget:global:month:{month:%Y-%m}"
+
+
+def _user_month_key(user_id: int, month: dt.date) -> str:
+    return f"aibudget:user:{user_id}:month:{month:%Y-%m}"
+
+
+def _ledger_sum(*, since: dt.date, user_id: int | None = None) -> Decimal:
+    start = dt.datetime.combine(since, dt.time(), dt.UTC)
+    entries = AiLedgerEntry.objects.filter(created_at__gte=start)
+    if user_id is not None:
+        entries = entries.filter(user_id=user_id)
+    return entries.aggregate(total=Sum("cost_usd"))["total"] or Decimal(0)
+
+
+def _seed(redis, key: str, *, since: dt.date, user_id: int | None = None) -> None:
+    if not redis.exists(key):
+        redis.set(
+            key, to_micro(_ledger_sum(since=since, user_id=user_id)), nx=True, ex=40 * 24 * 3600
+        )
+
+
+# Accept each user whose own monthly budget has room, then check the global day and month
+# budgets against the accepted total; all or nothing for the globals. Atomic in Redis.
+# KEYS: global day, global month, then one key per user. ARGV: global day limit, global month
+# limit (micro-dollars, -1 = none), then per user: amount, limit.
+_RESERVE_LUA = """
+local accepted = {}
+local total = 0
+for i = 3, #KEYS do
+  local amount = tonumber(ARGV[(i - 3) * 2 + 3])
+  local limit = tonumber(ARGV[(i - 3) * 2 + 4])
+  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if limit < 0 or used + amount <= limit then
+    accepted[#accepted + 1] = i
+    total = total + amount
+  end
+end
+if total > 0 then
+  for g = 1, 2 do
+    local limit = tonumber(ARGV[g])
+    local used = tonumber(redis.call('GET', KEYS[g]) or '0')
+    if limit >= 0 and used + total > limit then
+      return {-g}
+    end
+  end
+end
+for _, i in ipairs(accepted) do
+  redis.call('INCRBY', KEYS[i], ARGV[(i - 3) * 2 + 3])
+end
+redis.call('INCRBY', KEYS[1], total)
+redis.call('INCRBY', KEYS[2], total)
+return accepted
+"""
+
+
+@dataclass
+class Reservation:
+    """Estimated cost reserved per user (micro-dollars); users refused by their own budget
+    are not in it."""
+
+    day: dt.date
+    month: dt.date
+    amounts: dict[int, int] = field(default_factory=dict)
+    refused_users: set[int] = field(default_factory=set)
+
+    @property
+    def total(self) -> int:
+        return sum(self.amounts.values())
+
+
+def budget_reserve(*, estimates: dict[int, Decimal], now: dt.datetime | None = None) -> Reservation:
+    """Reserve the estimated cost of a call, per user. Raises BudgetExhausted when a global
+    budget cannot take it, BudgetUnavailable when Redis does not answer."""
+    now = now or timezone.now()
+    day, month = _periods(now)
+    user_ids = list(estimates)
+    limits = dict(
+        Plan.objects.filter(users__id__in=user_ids).values_list(
+            "users__id", "ai_budget_usd_per_month"
+        )
+    )
+    keys = [
+        _global_day_key(day),
+        _global_month_key(month),
+        *(_user_month_key(user_id, month) for user_id in user_ids),
+    ]
+    argv: list[int] = [
+        to_micro(settings.AI_BUDGET_USD_PER_DAY),
+        to_micro(settings.AI_BUDGET_USD_PER_MONTH),
+    ]
+    for user_id in user_ids:
+        limit = limits.get(user_id)
+        argv += [to_micro(estimates[user_id]), -1 if limit is None else to_micro(limit)]
+    try:
+        redis = get_redis_connection("default")
+        _seed(redis, keys[0], since=day)
+        _seed(redis, keys[1], since=month)
+        for user_id, key in zip(user_ids, keys[2:], strict=True):
+            _seed(redis, key, since=month, user_id=user_id)
+        result = redis.eval(_RESERVE_LUA, len(keys), *keys, *argv)
+    except Exception as exc:
+        raise BudgetUnavailable(str(exc)) from exc
+    if result and int(result[0]) < 0:
+        period = "day" if int(result[0]) == -1 else "month"
+        limit = (
+            settings.AI_BUDGET_USD_PER_DAY if period == "day" else settings.AI_BUDGET_USD_PER_MONTH
+        )
+        alert_once(
+            f"budget-100:{period}:{day if period == 'day' else month}",
+            f"AI budget of the {period} (${limit}) is spent: AI calls are paused until "
+            "it resets or an operator raises it.",
+            ttl=40 * 24 * 3600,
+        )
+        raise BudgetExhausted(f"global {period} budget ${limit} spent")
+    accepted = {user_ids[int(i) - 3] for i in result}
+    reservation = Reservation(day=day, month=month)
+    for user_id in user_ids:
+        if user_id in accepted:
+            reservation.amounts[user_id] = to_micro(estimates[user_id])
+        else:
+            reservation.refused_users.add(user_id)
+    _warn_if_near(redis, day=day, month=month)
+    return reservation
+
+
+def _warn_if_near(redis, *, day: dt.date, month: dt.date) -> None:
+    for period, key, limit, start in (
+        ("day", _global_day_key(day), settings.AI_BUDGET_USD_PER_DAY, day),
+        ("month", _global_month_key(month), settings.AI_BUDGET_USD_PER_MONTH, month),
+    ):
+        used = from_micro(int(redis.get(key) or 0))
+        if limit > 0 and used >= limit * settings.AI_BUDGET_WARN_RATIO:
+            alert_once(
+                f"budget-80:{period}:{start}",
+                f"AI spend of the {period} is at {used / limit:.0%} of its ${limit} budget.",
+                ttl=40 * 24 * 3600,
+            )
+
+
+def budget_settle(reservation: Reservation, *, actual: dict[int, Decimal]) -> None:
+    """Replace the reservation by the real cost (a failed call: actual 0 for everyone)."""
+    try:
+        redis = get_redis_connection("default")
+        with redis.pipeline(transaction=True) as pipe:
+            delta_total = 0
+            for user_id, reserved in reservation.amounts.items():
+                delta = to_micro(actual.get(user_id, Decimal(0))) - reserved
+                delta_total += delta
+                pipe.incrby(_user_month_key(user_id, reservation.month), delta)
+            pipe.incrby(_global_day_key(reservation.day), delta_total)
+            pipe.incrby(_global_month_key(reservation.month), delta_total)
+            pipe.execute()
+    except Exception:
+        # The counters drift from the ledger until they expire and are seeded again.
+        logger.warning("AI budget counters not settled", exc_info=True)
+
+
+@dataclass(frozen=True)
+class UserShare:
+    items: int
+    input_tokens: int
+    cost_usd: Decimal
+
+
+def ai_ledger_record(
+    *,
+    request_id: uuid.UUID,
+    provider: str,
+    model: str,
+    operation: str,
+    shares: dict[int | None, UserShare],
+) -> None:
+    AiLedgerEntry.objects.bulk_create(
+        AiLedgerEntry(
+            request_id=request_id,
+            user_id=user_id,
+            provider=provider,
+            model=model,
+            operation=operation,
+            items=share.items,
+            input_tokens=share.input_tokens,
+            cost_usd=share.cost_usd,
+        )
+        for user_id, share in shares.items()
+    )
+
+
+def ai_cost(*, model: str, input_tokens: int) -> Decimal:
+    price = settings.AI_PRICES_PER_1K_TOKENS.get(model)
+    if price is None:
+        raise KeyError(f"no price for model {model!r} in AI_PRICES_PER_1K_TOKENS")
+    return (price * input_tokens / 1000).quantize(Decimal("0.00000001"))
+
+
+def ai_spend_views_refresh() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY billing_ai_spend_user_day")
+        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY billing_ai_spend_hour")

@@ -1,0 +1,142 @@
+"""A circuit breaker in Redis, shared by every web and worker process.
+
+closed → open after AI_BREAKER_FAILURES failures within AI_BREAKER_WINDOW_SECONDS (or at once
+for a spent provider quota) → half-open once the cool-down (or the provider's Retry-After)
+has passed: one caller gets a probe → closed if the probe succeeds, open again if it fails.
+An operator may force it open or closed from admin. When Redis does not answer, `allow`
+says no: the guard fails safe and no AI call is made.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from enum import StrEnum
+
+from django.conf import settings
+from django_redis import get_redis_connection
+
+from core.alerts import alert_once, incident_resolved
+
+logger = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+    UNKNOWN = "unknown"  # Redis unreachable: treated as open
+
+
+class Forced(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Breaker:
+    def __init__(self, name: str = "ai") -> None:
+        self.name = name
+        self._failures = f"breaker:{name}:failures"
+        self._open_until = f"breaker:{name}:open_until"
+        self._probe = f"breaker:{name}:probe"
+        self._forced = f"breaker:{name}:forced"
+
+    @staticmethod
+    def _redis():
+        return get_redis_connection("default")
+
+    def forced(self) -> Forced | None:
+        try:
+            value = self._redis().get(self._forced)
+        except Exception:
+            return None
+        return Forced(value.decode()) if value else None
+
+    def force(self, value: Forced | None) -> None:
+        """Force open (a kill switch) or closed, or None to let failures decide again."""
+        redis = self._redis()
+        if value is None:
+            redis.delete(self._forced)
+        else:
+            redis.set(self._forced, value.value)
+            if value is Forced.CLOSED:
+                redis.delete(self._open_until, self._failures, self._probe)
+        logger.warning("breaker %s forced %s", self.name, value or "automatic")
+
+    def state(self) -> State:
+        try:
+            forced, open_until = self._redis().mget(self._forced, self._open_until)
+        except Exception:
+            return State.UNKNOWN
+        if forced:
+            return State.OPEN if forced.decode() == Forced.OPEN else State.CLOSED
+        if open_until is None:
+            return State.CLOSED
+        return State.OPEN if float(open_until) > time.time() else State.HALF_OPEN
+
+    def open_until(self) -> float | None:
+        try:
+            value = self._redis().get(self._open_until)
+        except Exception:
+            return None
+        return float(value) if value else None
+
+    def allow(self) -> bool:
+        """May a call be made now? In half-open, exactly one caller gets True (the probe)."""
+        state = self.state()
+        if state is State.CLOSED:
+            return True
+        if state is State.HALF_OPEN:
+            try:
+                cooldown = settings.AI_BREAKER_COOLDOWN_SECONDS
+                return bool(self._redis().set(self._probe, 1, nx=True, ex=max(cooldown, 5)))
+            except Exception:
+                return False
+        return False
+
+    def record_success(self) -> None:
+        try:
+            redis = self._redis()
+            was_open = redis.delete(self._open_until)
+            redis.delete(self._failures, self._probe)
+        except Exception:
+            return
+        if was_open:
+            logger.warning("breaker %s closed", self.name)
+            incident_resolved(f"breaker-open:{self.name}")
+            alert_once(
+                f"breaker-closed:{self.name}:{int(time.time())}",
+                f"AI breaker '{self.name}' closed: AI calls resumed.",
+            )
+
+    def record_failure(self, *, retry_after: float | None = None, quota: bool = False) -> None:
+        """Count a failure (5xx, timeout, 429); open at the threshold, at once for a spent
+        quota or a failed probe. The cool-down is at least the provider's Retry-After."""
+        now = time.time()
+        cooldown = max(settings.AI_BREAKER_COOLDOWN_SECONDS, retry_after or 0)
+        try:
+            redis = self._redis()
+            probing = redis.exists(self._open_until)
+            with redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(self._failures, {f"{now}:{id(object())}": now})
+                pipe.zremrangebyscore(self._failures, 0, now - settings.AI_BREAKER_WINDOW_SECONDS)
+                pipe.zcard(self._failures)
+                pipe.expire(self._failures, settings.AI_BREAKER_WINDOW_SECONDS)
+                _, _, failures, _ = pipe.execute()
+            if quota:
+                cooldown = max(cooldown, 3600)
+            if quota or probing or failures >= settings.AI_BREAKER_FAILURES:
+                redis.set(self._open_until, now + cooldown)
+                redis.delete(self._probe)
+        except Exception:
+            logger.warning("breaker %s: failure not recorded (Redis unavailable)", self.name)
+            return
+        if quota or probing or failures >= settings.AI_BREAKER_FAILURES:
+            reason = "the provider's quota is spent" if quota else f"{failures} failures"
+            alert_once(
+                f"breaker-open:{self.name}",
+                f"AI breaker '{self.name}' opened ({reason}); memories wait as pending.",
+            )
+
+
+ai_breaker = Breaker("ai")

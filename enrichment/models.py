@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from pgvector.django import VectorField
+
+
+class Embedding(models.Model):
+    """One memory's embedding by one model (DESIGN §5).
+
+    The table is hash-partitioned by user (16 partitions) with an HNSW index (cosine) per
+    partition, which Django cannot declare: migration 0001 creates it in SQL while telling
+    Django's migration state about this model. The vector column has no fixed size so that
+    a re-embedding with another dimension can share the table; each index covers one size.
+    """
+
+    pk = models.CompositePrimaryKey("user_id", "memory_id", "model")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    memory = models.ForeignKey("memories.Memory", on_delete=models.DO_NOTHING, related_name="+")
+    model = models.CharField(max_length=100)
+    dimensions = models.PositiveSmallIntegerField()
+    embedding = VectorField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "enrichment_embedding"
+
+    def __str__(self) -> str:
+        return f"{self.memory_id} by {self.model}"

@@ -1,0 +1,36 @@
+import pytest
+from django_redis import get_redis_connection
+
+from tests.fake_openai import FakeVendor
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Breaker, budget counters and alert flags live in Redis: each test starts without them."""
+    redis = get_redis_connection("default")
+    for pattern in ("breaker:*", "aibudget:*", "alert:*", "enrichment:*"):
+        for key in redis.scan_iter(pattern):
+            redis.delete(key)
+    yield
+
+
+@pytest.fixture
+def vendor():
+    fake = FakeVendor()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def openai_fake(vendor, settings):
+    """The app talks to the fake OpenAI server, and posts alerts to its fake Slack."""
+    settings.AI_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = vendor.url + "/v1"
+    settings.OPENAI_TIMEOUT_SECONDS = 2
+    settings.SLACK_BOT_TOKEN = "xoxb-test"
+    settings.SLACK_API_URL = vendor.url + "/api/"
+    settings.AI_BREAKER_FAILURES = 3
+    settings.AI_BREAKER_WINDOW_SECONDS = 60
+    settings.AI_BREAKER_COOLDOWN_SECONDS = 1
+    return vendor

@@ -1,0 +1,111 @@
+"""Budgets stop spend, alerts are sent once, Redis down means no AI call, the local model."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+
+from billing.models import AiLedgerEntry, Plan
+from enrichment.breaker import State, ai_breaker
+from enrichment.models import Embedding
+from enrichment.services import enrich_batch
+from memories.models import Memory
+from memories.services import memory_create
+
+pytestmark = pytest.mark.django_db
+
+
+def save_many(user, n, words=40):
+    body = " ".join(["tomato basil garlic olive oil"] * (words // 5))
+    return [memory_create(user=user, content=f"{i}: {body}").memory for i in range(n)]
+
+
+def test_spend_stops_at_the_global_budget_and_alerts_once(user, openai_fake, settings):
+    settings.AI_PRICES_PER_1K_TOKENS = {"text-embedding-3-small": Decimal("1.00")}
+    settings.AI_BUDGET_USD_PER_DAY = Decimal("2.00")
+    settings.ENRICHMENT_BATCH_SIZE = 2
+    unlimited = Plan.objects.create(name="unlimited-ai")
+    user.plan = unlimited
+    user.save()
+    save_many(user, 60)
+    for _ in range(30):
+        outcome = enrich_batch()
+        if outcome.unavailable:
+            break
+    assert outcome.unavailable == "budget_spent"
+    spent = sum(AiLedgerEntry.objects.values_list("cost_usd", flat=True))
+    # Overshoot at most one batch's estimated cost (2 texts at 1 token per 3 characters, $1 per
+    # 1k tokens); reservations are checked before each call, so in fact there is none. It
+    # stopped because the next batch did not fit.
+    one_batch_estimate = Decimal(2 * (len(Memory.objects.first().content) // 3)) / 1000
+    assert spent <= settings.AI_BUDGET_USD_PER_DAY
+    assert spent + one_batch_estimate > settings.AI_BUDGET_USD_PER_DAY
+    calls = openai_fake.embedding_calls
+    enrich_batch()
+    enrich_batch()
+    assert openai_fake.embedding_calls == calls  # no call once the budget is spent
+    assert Memory.objects.filter(enrichment_status="pending").exists()
+    warnings = [m for m in openai_fake.slack_messages if "80%" in m or "budget" in m]
+    assert len([m for m in warnings if "is spent" in m]) == 1
+    assert len([m for m in warnings if "% of its" in m]) == 1
+
+
+def test_a_users_monthly_budget_leaves_their_memories_pending(
+    user, other_user, openai_fake, settings
+):
+    settings.AI_PRICES_PER_1K_TOKENS = {"text-embedding-3-small": Decimal("1.00")}
+    tiny = Plan.objects.create(name="tiny-ai", ai_budget_usd_per_month=Decimal("0.0001"))
+    user.plan = tiny
+    user.save()
+    mine = save_many(user, 2)
+    theirs = save_many(other_user, 2)
+    enrich_batch()
+    statuses = dict(Memory.objects.values_list("pk", "enrichment_status"))
+    assert {statuses[m.pk] for m in mine} == {"pending"}
+    assert {statuses[m.pk] for m in theirs} == {"enriched"}
+    assert not AiLedgerEntry.objects.filter(user=user).exists()
+
+
+def test_without_redis_the_guard_makes_no_call_and_saves_go_on(user, openai_fake, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    caches.close_all()
+    memory = memory_create(user=user, content="saved while Redis is down").memory
+    assert ai_breaker.state() is State.UNKNOWN
+    assert enrich_batch().unavailable == "breaker_open"
+    assert openai_fake.embedding_calls == 0
+    assert Memory.objects.get(pk=memory.pk).enrichment_status == "pending"
+
+
+def test_the_local_model_enriches_real_text(user, settings):
+    settings.AI_PROVIDER = "local"
+    pasta = memory_create(
+        user=user,
+        content="Recipe: boil the pasta, fry garlic in olive oil, "
+        "add tomatoes and basil. Dinner for four.",
+    ).memory
+    sql = memory_create(
+        user=user,
+        title="Postgres tip",
+        content="Use EXPLAIN ANALYZE to see "
+        "why a SQL query on the orders table is slow; add an index.",
+    ).memory
+    outcome = enrich_batch()
+    assert outcome.enriched == 2
+    pasta.refresh_from_db()
+    sql.refresh_from_db()
+    assert pasta.category == "food" and sql.category == "technology"
+    assert "recipe" in pasta.tags and "database" in sql.tags
+    assert (
+        pasta.summary == "Recipe: boil the pasta, fry garlic in olive oil, add tomatoes and basil."
+    )
+    rows = {e.memory_id: e for e in Embedding.objects.all()}
+    assert rows[pasta.pk].model == "all-MiniLM-L6-v2" and rows[pasta.pk].dimensions == 384
+    assert len(rows[pasta.pk].embedding) == 384
+    ledger = AiLedgerEntry.objects.get(operation="embed_memories")
+    assert ledger.provider == "local" and ledger.cost_usd == 0 and ledger.input_tokens > 20

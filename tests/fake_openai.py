@@ -1,0 +1,141 @@
+"""A local HTTP server that speaks the parts of OpenAI's and Slack's APIs the app uses.
+
+It stands in for the vendors, which cannot be reached from tests, and can be told to fail
+(5xx), throttle (429 with Retry-After, or `insufficient_quota`), stall, or answer slowly.
+Embeddings are deterministic: a unit vector from the text's hash, so the same text always
+gets the same vector. Listens on 127.0.0.1 only; stop() ends it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+
+
+def fake_vector(text: str, dimensions: int) -> list[float]:
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    vector = np.random.default_rng(seed).standard_normal(dimensions)
+    return (vector / np.linalg.norm(vector)).round(6).tolist()
+
+
+class FakeVendor:
+    def __init__(self) -> None:
+        self.mode = "ok"  # ok | error | throttle | quota | stall
+        self.retry_after = 1
+        self.latency = 0.0
+        self.stall_seconds = 5.0
+        self.lock = threading.Lock()
+        self.embedding_calls = 0  # every request that reached the embeddings endpoint
+        self.ok_calls = 0
+        self.embedded_texts: list[str] = []
+        self.slack_messages: list[str] = []
+        vendor = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if self.path.rstrip("/").endswith("chat.postMessage"):
+                    vendor._slack(raw, self.headers.get("Content-Type", ""))
+                    self._send(200, {"ok": True, "channel": "C1", "ts": "1.0"})
+                    return
+                if not self.path.rstrip("/").endswith("/embeddings"):
+                    self._send(404, {"error": {"message": "not found"}})
+                    return
+                vendor._embeddings(self, json.loads(raw))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _slack(self, raw: bytes, content_type: str) -> None:
+        if "json" in content_type:
+            text = json.loads(raw).get("text", "")
+        else:
+            from urllib.parse import parse_qs
+
+            text = parse_qs(raw.decode()).get("text", [""])[0]
+        with self.lock:
+            self.slack_messages.append(text)
+
+    def _embeddings(self, handler, body: dict) -> None:
+        with self.lock:
+            self.embedding_calls += 1
+            mode = self.mode
+        if mode == "stall":
+            time.sleep(self.stall_seconds)
+        if self.latency:
+            time.sleep(self.latency)
+        if mode == "error":
+            handler._send(500, {"error": {"message": "upstream failure", "type": "server_error"}})
+            return
+        if mode == "throttle":
+            handler._send(
+                429,
+                {
+                    "error": {
+                        "message": "slow down",
+                        "type": "requests",
+                        "code": "rate_limit_exceeded",
+                    }
+                },
+                {"Retry-After": str(self.retry_after)},
+            )
+            return
+        if mode == "quota":
+            handler._send(
+                429,
+                {
+                    "error": {
+                        "message": "You exceeded your current quota",
+                        "type": "insufficient_quota",
+                        "code": "insufficient_quota",
+                    }
+                },
+            )
+            return
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        dimensions = int(body.get("dimensions") or 1536)
+        tokens = sum(max(1, len(text) // 4) for text in texts)
+        with self.lock:
+            self.ok_calls += 1
+            self.embedded_texts.extend(texts)
+        handler._send(
+            200,
+            {
+                "object": "list",
+                "model": body["model"],
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": fake_vector(t, dimensions)}
+                    for i, t in enumerate(texts)
+                ],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
