@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: Redis broker by default (the embedded one), SQS in production (sqs://…).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -257,9 +258,13 @@ if CELERY_BROKER_URL.startswith("sqs://"):
             "wait_time_seconds": 10,
         }
     )
-    sqs_endpoint = env.str("SQS_ENDPOINT_URL", default="")
-    if sqs_endpoint:
-        CELERY_BROKER_TRANSPORT_OPTIONS["endpoint_url"] = sqs_endpoint
+    # Poison messages: after this many receives SQS moves a message to the dead-letter queue
+    # (`manage.py sqs_queues` creates the queue with this redrive policy).
+    SQS_MAX_RECEIVE_COUNT = env.int("SQS_MAX_RECEIVE_COUNT", default=10)
+    # An SQS-compatible server (ElasticMQ, moto_server) goes in the broker URL, kombu's way:
+    # sqs://KEY:SECRET@host:port; Celery reads CELERY_BROKER_URL from the environment first,
+    # so the URL is never rewritten here. SQS_SECURE=false talks plain HTTP to it.
+    CELERY_BROKER_TRANSPORT_OPTIONS["is_secure"] = env.bool("SQS_SECURE", default=True)
 
 LOGGING = {
     "version": 1,

@@ -144,10 +144,10 @@ def gunicorn_server(django_db_setup, tmp_path_factory):
     while True:
         assert process.poll() is None, log_path.read_text()
         try:
-            if requests.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+            if requests.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not up yet, or slow to boot on a busy machine: ask again until the deadline
         assert time.monotonic() < deadline, log_path.read_text()
         time.sleep(0.2)
     yield url

@@ -70,7 +70,7 @@ class Stack:
                 response = requests.get(f"{self.base}/api/v1/health", timeout=5)
                 if response.status_code == 200:
                     return response.json()
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             time.sleep(0.5)
         raise AssertionError(f"not healthy after {STARTUP_TIMEOUT}s:\n{self.log()[-4000:]}")
