@@ -9,6 +9,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import User
 from billing.models import Plan
 from billing.selectors import plan_default, plan_get
+from enrichment.services import enrichment_unpark
 
 
 class EmailTaken(Exception):
@@ -51,6 +52,7 @@ def user_set_plan(*, user: User, plan_name: str) -> User:
     """Move `user` to the plan called `plan_name`; raises Plan.DoesNotExist."""
     user.plan = plan_get(name=plan_name)
     user.save(update_fields=["plan"])
+    enrichment_unpark(user_ids=[user.pk])
     return user
 
 

@@ -253,4 +253,7 @@ def plan_set_limits(*, name: str, limits: dict[str, object]) -> tuple[Plan, bool
         setattr(plan, field, value)
     plan.full_clean()
     plan.save()
+    from enrichment.services import enrichment_unpark  # enrichment builds on billing
+
+    enrichment_unpark(plan_id=plan.pk)
     return plan, created

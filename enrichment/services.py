@@ -11,7 +11,9 @@ back: an outage does not make memories fail.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,6 +23,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django_redis import get_redis_connection
 
+from accounts.models import User
+from billing import periods as billing_periods
+from billing.services import QuotaExceeded, usage_consume, usage_release
 from enrichment.breaker import State, ai_breaker
 from enrichment.classify import prototypes_for, summarize
 from enrichment.guard import AiUnavailable, guarded_embed
@@ -159,6 +164,10 @@ def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = Non
         limit = 1  # the probe: as small as it gets
     claimed = claim(limit=limit or settings.ENRICHMENT_BATCH_SIZE, memory_ids=memory_ids)
     outcome.claimed = len(claimed)
+    claimed, over_limit = _plan_allowance(claimed)
+    if over_limit:  # the plan's enrichments of this month are used up
+        _park(over_limit, error="enrichments_per_month of the plan reached")
+        outcome.left_pending += [c.id for c in over_limit]
     if not claimed:
         return outcome
     try:
@@ -169,25 +178,109 @@ def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = Non
             items=[(c.user_id, c.text) for c in claimed], operation="embed_memories"
         )
     except AiUnavailable as exc:
+        _refund_enrichments(claimed)
         _release(claimed, give_back_attempt=True)
         outcome.unavailable = exc.reason
         return outcome
     except ProviderError as exc:
+        _refund_enrichments(claimed)
         _release(claimed, give_back_attempt=exc.transient, error=str(exc))
         outcome.error, outcome.transient = str(exc), exc.transient
         return outcome
     done = [(c, result.vectors[i]) for i, c in enumerate(claimed) if i in result.vectors]
     refused = [c for i, c in enumerate(claimed) if i in result.refused]
     if refused:  # their users' AI budget is spent: they wait for the next month
-        _release(refused, give_back_attempt=True, error="AI budget of the plan is spent")
-        outcome.left_pending = [c.id for c in refused]
-    outcome.enriched = _apply(done, model=result.model, prototypes=prototypes)
+        _refund_enrichments(refused)
+        _park(refused, error="AI budget of the plan is spent")
+        outcome.left_pending += [c.id for c in refused]
+    applied = _apply(done, model=result.model, prototypes=prototypes)
+    # Memories edited while they were embedded were not applied: they are not counted.
+    _refund_enrichments([c for c, _ in done if c.id not in applied])
+    outcome.enriched = len(applied)
     return outcome
 
 
-def _apply(done, *, model: str, prototypes) -> int:
-    if not done:
+def _plan_allowance(claimed: list[Claimed]) -> tuple[list[Claimed], list[Claimed]]:
+    """Count the claimed memories against each user's `enrichments_per_month`; returns
+    (allowed, over the limit). Counted before the call, so no AI is spent on a memory the
+    plan does not pay for; failures give the counts back (_refund_enrichments)."""
+    by_user: dict[int, list[Claimed]] = defaultdict(list)
+    for item in claimed:
+        by_user[item.user_id].append(item)
+    limits = dict(
+        User.objects.filter(pk__in=by_user).values_list("pk", "plan__enrichments_per_month")
+    )
+    allowed: list[Claimed] = []
+    over: list[Claimed] = []
+    for user_id, items in by_user.items():
+        limit = limits.get(user_id)
+        if limit is None:
+            allowed += items
+            continue
+        counted = _consume_up_to(user_id, limit, len(items))
+        allowed += items[:counted]
+        over += items[counted:]
+    return allowed, over
+
+
+def _consume_up_to(user_id: int, limit: int, wanted: int) -> int:
+    """Count as many of `wanted` enrichments as the limit leaves; returns how many."""
+    try:
+        usage_consume(
+            user_id=user_id, limit_name="enrichments_per_month", limit=limit, amount=wanted
+        )
+        return wanted
+    except QuotaExceeded as exc:
+        left = min(wanted, limit - exc.used)
+    if left <= 0:
         return 0
+    try:  # another worker may have counted meanwhile: the statement is conditional
+        usage_consume(user_id=user_id, limit_name="enrichments_per_month", limit=limit, amount=left)
+        return left
+    except QuotaExceeded:
+        return 0
+
+
+def _refund_enrichments(items: list[Claimed]) -> None:
+    counts = Counter(item.user_id for item in items)
+    for user_id, count in counts.items():
+        usage_release(user_id=user_id, limit_name="enrichments_per_month", amount=count)
+
+
+def _park(items: list[Claimed], *, error: str) -> None:
+    """Leave memories pending until the month resets (plan limits and the plan's AI budget
+    are monthly): leased until then, so workers do not claim them again and again meanwhile.
+    `enrichment_unpark` lets them go earlier (a plan upgrade, the admin retry action)."""
+    Memory.objects.filter(pk__in=[c.id for c in items]).update(
+        enrichment_lease_until=billing_periods.month(timezone.now()).resets_at,
+        enrichment_attempts=Greatest(F("enrichment_attempts") - 1, 0),
+        enrichment_error=error,
+    )
+
+
+def enrichment_unpark(*, user_ids: list[int] | None = None, plan_id: int | None = None) -> int:
+    """Parked memories (see _park) of these users, or of every user on this plan, become
+    claimable again: their plan changed, so its limits may now let them through."""
+    memories = Memory.objects.filter(
+        enrichment_status=Memory.EnrichmentStatus.PENDING,
+        # A worker's lease ends within ENRICHMENT_LEASE_SECONDS; a parked one much later.
+        enrichment_lease_until__gt=timezone.now()
+        + dt.timedelta(seconds=settings.ENRICHMENT_LEASE_SECONDS),
+    )
+    if user_ids is not None:
+        memories = memories.filter(user_id__in=user_ids)
+    if plan_id is not None:
+        memories = memories.filter(user__plan_id=plan_id)
+    unparked = memories.update(enrichment_lease_until=None, enrichment_error="")
+    if unparked:
+        transaction.on_commit(enrichment_kick)
+    return unparked
+
+
+def _apply(done, *, model: str, prototypes) -> set[str]:
+    """Store the results; returns the ids of the memories enriched."""
+    if not done:
+        return set()
     ids, hashes, categories, summaries, tags = [], [], [], [], []
     for claimed, vector in done:
         category, ai_tags = prototypes.classify(vector)
@@ -212,7 +305,7 @@ def _apply(done, *, model: str, prototypes) -> int:
                     [_vector_text(vectors[str(memory_id)]) for memory_id, _ in applied],
                 ],
             )
-    return len(applied)
+    return {str(memory_id) for memory_id, _ in applied}
 
 
 def _vector_text(vector: list[float]) -> str:
