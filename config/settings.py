@@ -185,6 +185,13 @@ AI_BUDGET_WARN_RATIO = Decimal("0.8")
 AI_BREAKER_FAILURES = env.int("AI_BREAKER_FAILURES", default=5)
 AI_BREAKER_WINDOW_SECONDS = env.int("AI_BREAKER_WINDOW_SECONDS", default=60)
 AI_BREAKER_COOLDOWN_SECONDS = env.int("AI_BREAKER_COOLDOWN_SECONDS", default=30)
+# Search (DESIGN §4, §5): HNSW candidate list size (recall vs speed), how long a search waits
+# for the query's embedding before it answers from full-text, how long query embeddings stay
+# cached, and the k of reciprocal rank fusion.
+SEARCH_HNSW_EF_SEARCH = env.int("SEARCH_HNSW_EF_SEARCH", default=100)
+SEARCH_QUERY_EMBED_TIMEOUT_SECONDS = env.float("SEARCH_QUERY_EMBED_TIMEOUT_SECONDS", default=2.0)
+SEARCH_QUERY_CACHE_SECONDS = env.int("SEARCH_QUERY_CACHE_SECONDS", default=86400)
+SEARCH_RRF_K = env.int("SEARCH_RRF_K", default=60)
 ENRICHMENT_BATCH_SIZE = env.int("ENRICHMENT_BATCH_SIZE", default=64)
 # A memory whose enrichment was tried this many times is marked failed (a poison message).
 ENRICHMENT_MAX_ATTEMPTS = env.int("ENRICHMENT_MAX_ATTEMPTS", default=5)

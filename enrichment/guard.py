@@ -43,9 +43,12 @@ class GuardedEmbeddings:
     refused: set[int] = field(default_factory=set)
 
 
-def guarded_embed(*, items: list[tuple[int | None, str]], operation: str) -> GuardedEmbeddings:
-    """Embed `items` ([(user id or None, text)]) in one provider call. Raises AiUnavailable
-    (nothing called) or ProviderError (called and failed; the breaker has counted it)."""
+def guarded_embed(
+    *, items: list[tuple[int | None, str]], operation: str, timeout: float | None = None
+) -> GuardedEmbeddings:
+    """Embed `items` ([(user id or None, text)]) in one provider call (`timeout`: seconds, for
+    callers that must answer fast). Raises AiUnavailable (nothing called) or ProviderError
+    (called and failed; the breaker has counted it)."""
     provider = get_provider()
     if not ai_breaker.allow():
         raise AiUnavailable("breaker_open")
@@ -73,7 +76,9 @@ def guarded_embed(*, items: list[tuple[int | None, str]], operation: str) -> Gua
         budget_settle(reservation, actual={})
         return result
     try:
-        embeddings: Embeddings = provider.embed([items[index][1] for index in wanted])
+        embeddings: Embeddings = provider.embed(
+            [items[index][1] for index in wanted], timeout=timeout
+        )
     except ProviderError as exc:
         budget_settle(reservation, actual={})
         ai_breaker.record_failure(retry_after=exc.retry_after, quota=exc.quota)

@@ -45,7 +45,7 @@ class Provider(Protocol):
 
     def estimate_tokens(self, text: str) -> int: ...
 
-    def embed(self, texts: list[str]) -> Embeddings: ...
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> Embeddings: ...
 
 
 class LocalProvider:
@@ -68,10 +68,14 @@ class LocalProvider:
     def estimate_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
 
-    def embed(self, texts: list[str]) -> Embeddings:
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> Embeddings:
         with self._lock:  # one model per process; torch already uses every core
             vectors = self._model.encode(
-                texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+                texts,
+                batch_size=64,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
             tokens = [len(ids) for ids in self._tokenizer(texts, truncation=True)["input_ids"]]
         return Embeddings(vectors=[v.tolist() for v in vectors], input_tokens=tokens)
@@ -98,11 +102,12 @@ class OpenAIProvider:
     def estimate_tokens(self, text: str) -> int:
         return max(1, len(text) // 3)  # on the high side of ~4 characters per token
 
-    def embed(self, texts: list[str]) -> Embeddings:
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> Embeddings:
         import openai
 
+        client = self._client.with_options(timeout=timeout) if timeout else self._client
         try:
-            response = self._client.embeddings.create(
+            response = client.embeddings.create(
                 model=self.model, input=texts, dimensions=self.dimensions
             )
         except openai.RateLimitError as exc:

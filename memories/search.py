@@ -1,19 +1,28 @@
-"""Finding memories again. Full-text (keyword) search for now; semantic and hybrid search
-arrive with the embeddings of the enrichment pipeline, and until then answer from full-text
-with `degraded: true`."""
+"""Finding memories again (DESIGN §4): keyword (full-text), semantic (embeddings) and hybrid
+(reciprocal rank fusion of both). Degrade, never fail: when the query cannot be embedded
+(breaker open, budget spent, provider failing or slow), full-text answers, flagged degraded.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import F
 
 from accounts.models import User
+from enrichment.guard import AiUnavailable
+from enrichment.providers import ProviderError
+from enrichment.semantic import nearest_memories, query_embedding
 from memories.models import SEARCH_CONFIG, Memory
 from memories.selectors import memory_queryset
+
+logger = logging.getLogger(__name__)
 
 # Sentinels ts_headline puts around matches; the snippet is HTML-escaped, then they become
 # <mark> tags, so user text can never inject markup.
@@ -67,3 +76,92 @@ def memory_search_keyword(
         ),
     ).order_by("-score", "-created_at")[:limit]
     return [SearchHit(m, float(m.score), _safe_snippet(m.raw_snippet)) for m in ranked]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kind: str | None = None
+    tag: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass
+class SearchAnswer:
+    mode_used: str  # hybrid | semantic | keyword
+    degraded: bool
+    results: list[SearchHit] = field(default_factory=list)
+
+
+# Each list of a hybrid search is this many times the page, so fusion has enough to rank.
+_CANDIDATES_PER_RESULT = 3
+
+
+def memory_search(
+    *, user: User, query: str, mode: str = "auto", limit: int = 20, filters: SearchFilters
+) -> SearchAnswer:
+    """Search the user's memories. `auto` is hybrid."""
+    mode = "hybrid" if mode == "auto" else mode
+    keyword = functools.partial(memory_search_keyword, user=user, query=query, **vars(filters))
+    if mode == "keyword":
+        return SearchAnswer("keyword", False, keyword(limit=limit))
+    try:
+        vector = query_embedding(user_id=user.pk, query=query)
+    except (AiUnavailable, ProviderError) as exc:
+        logger.info("search degraded to keyword: %s", exc)
+        return SearchAnswer("keyword", True, keyword(limit=limit))
+    wanted = limit if mode == "semantic" else limit * _CANDIDATES_PER_RESULT
+    nearest = nearest_memories(user_id=user.pk, query=vector, limit=wanted, **vars(filters))
+    if mode == "semantic":
+        return SearchAnswer("semantic", False, _semantic_hits(user, nearest, query))
+    return SearchAnswer("hybrid", False, _fuse(user, nearest, keyword(limit=wanted), query, limit))
+
+
+def _semantic_hits(user: User, nearest, query: str) -> list[SearchHit]:
+    memories = _by_id(user, [hit.memory_id for hit in nearest])
+    return [
+        SearchHit(memories[hit.memory_id], hit.similarity, _plain_snippet(memories[hit.memory_id]))
+        for hit in nearest
+        if hit.memory_id in memories
+    ]
+
+
+def _fuse(user: User, nearest, by_words: list[SearchHit], query: str, limit: int):
+    """Reciprocal rank fusion: score = sum over the lists of 1 / (k + rank)."""
+    k = settings.SEARCH_RRF_K
+    scores: dict[str, float] = {}
+    for rank, hit in enumerate(nearest, start=1):
+        scores[hit.memory_id] = scores.get(hit.memory_id, 0.0) + 1 / (k + rank)
+    snippets: dict[str, SearchHit] = {}
+    for rank, hit in enumerate(by_words, start=1):
+        memory_id = str(hit.memory.pk)
+        scores[memory_id] = scores.get(memory_id, 0.0) + 1 / (k + rank)
+        snippets[memory_id] = hit
+    best = sorted(scores, key=lambda memory_id: scores[memory_id], reverse=True)[:limit]
+    missing = [memory_id for memory_id in best if memory_id not in snippets]
+    memories = _by_id(user, missing)
+    results = []
+    for memory_id in best:
+        if memory_id in snippets:
+            results.append(
+                SearchHit(
+                    snippets[memory_id].memory, scores[memory_id], snippets[memory_id].snippet
+                )
+            )
+        elif memory_id in memories:
+            memory = memories[memory_id]
+            results.append(SearchHit(memory, scores[memory_id], _plain_snippet(memory)))
+    return results
+
+
+def _by_id(user: User, ids: list[str]) -> dict[str, Memory]:
+    if not ids:
+        return {}
+    return {str(pk): memory for pk, memory in memory_queryset(user=user).in_bulk(ids).items()}
+
+
+def _plain_snippet(memory: Memory, words: int = 35) -> str:
+    """For a hit found by meaning, not words: the summary, or the start of the text."""
+    text = memory.summary or memory.content
+    head = text.split()
+    return html.escape(" ".join(head[:words]) + (" …" if len(head) > words else ""))

@@ -8,7 +8,7 @@ from tests.fake_openai import FakeVendor
 def _clean_redis():
     """Breaker, budget counters and alert flags live in Redis: each test starts without them."""
     redis = get_redis_connection("default")
-    for pattern in ("breaker:*", "aibudget:*", "alert:*", "enrichment:*"):
+    for pattern in ("breaker:*", "aibudget:*", "alert:*", "enrichment:*", "search:*"):
         for key in redis.scan_iter(pattern):
             redis.delete(key)
     yield

@@ -33,7 +33,7 @@ from memories.api.serializers import (
     memory_representation,
 )
 from memories.models import Memory
-from memories.search import memory_search_keyword
+from memories.search import SearchFilters, memory_search
 from memories.selectors import memory_get, memory_list, memory_queryset, memory_tags
 from memories.services import (
     DuplicateContent,
@@ -290,15 +290,21 @@ class SearchView(APIView):
                 headers={"Retry-After": str(limited.retry_after)},
             ) from limited
         options = params.validated_data
-        hits = memory_search_keyword(
+        answer = memory_search(
             user=request.user,
             query=options["q"],
+            mode=options["mode"],
             limit=options["limit"],
-            kind=options.get("kind"),
-            tag=options.get("tag"),
-            since=options.get("since"),
-            until=options.get("until"),
+            filters=SearchFilters(
+                kind=options.get("kind"),
+                tag=options.get("tag"),
+                since=options.get("since"),
+                until=options.get("until"),
+            ),
         )
-        # Semantic ranking needs embeddings, which the enrichment pipeline does not make yet.
-        body = {"mode_used": "keyword", "degraded": options["mode"] != "keyword", "results": hits}
+        body = {
+            "mode_used": answer.mode_used,
+            "degraded": answer.degraded,
+            "results": answer.results,
+        }
         return Response(SearchResultSerializer(body).data)
