@@ -21,7 +21,7 @@ from billing.ai_budget import (
     budget_settle,
 )
 from enrichment.breaker import ai_breaker
-from enrichment.providers import Embeddings, ProviderError, get_provider
+from enrichment.providers import Embeddings, ModelSpec, ProviderError, get_provider
 
 
 class AiUnavailable(Exception):
@@ -44,12 +44,16 @@ class GuardedEmbeddings:
 
 
 def guarded_embed(
-    *, items: list[tuple[int | None, str]], operation: str, timeout: float | None = None
+    *,
+    items: list[tuple[int | None, str]],
+    operation: str,
+    timeout: float | None = None,
+    spec: ModelSpec | None = None,
 ) -> GuardedEmbeddings:
     """Embed `items` ([(user id or None, text)]) in one provider call (`timeout`: seconds, for
     callers that must answer fast). Raises AiUnavailable (nothing called) or ProviderError
     (called and failed; the breaker has counted it)."""
-    provider = get_provider()
+    provider = get_provider(spec)
     if not ai_breaker.allow():
         raise AiUnavailable("breaker_open")
     tokens_by_user: dict[int | None, int] = defaultdict(int)

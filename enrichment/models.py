@@ -29,3 +29,34 @@ class Embedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.memory_id} by {self.model}"
+
+
+class EmbeddingModel(models.Model):
+    """The embedding models a deployment has used (DESIGN §5). Exactly one is active: search
+    and enrichment use it. `manage.py reembed` adds one as building, fills its embeddings
+    in the background, then makes it active and drops the old one's rows. With no row at all,
+    the model the settings name is the active one."""
+
+    class State(models.TextChoices):
+        BUILDING = "building"
+        ACTIVE = "active"
+        RETIRED = "retired"
+
+    provider = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    dimensions = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BUILDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    switched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state__in=["building", "active"]),
+                name="one_building_one_active_embedding_model",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.dimensions}d, {self.provider}, {self.state})"

@@ -48,6 +48,15 @@ class Provider(Protocol):
     def embed(self, texts: list[str], *, timeout: float | None = None) -> Embeddings: ...
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """An embedding model: who serves it, its name (stored on every embedding row) and size."""
+
+    provider: str  # local | openai
+    model: str
+    dimensions: int
+
+
 class LocalProvider:
     name = "local"
     model = "all-MiniLM-L6-v2"
@@ -84,9 +93,9 @@ class LocalProvider:
 class OpenAIProvider:
     name = "openai"
 
-    def __init__(self) -> None:
-        self.model = settings.OPENAI_EMBEDDING_MODEL
-        self.dimensions = settings.EMBEDDING_DIMENSIONS
+    def __init__(self, model: str, dimensions: int) -> None:
+        self.model = model
+        self.dimensions = dimensions
 
     @functools.cached_property
     def _client(self):
@@ -145,24 +154,43 @@ def _spread(total: int, texts: list[str]) -> list[int]:
     return shares
 
 
-@functools.cache
-def _provider(name: str, *_settings: object) -> Provider:
-    if name == "local":
-        return LocalProvider()
-    if name == "openai":
-        return OpenAIProvider()
-    raise ValueError(f"unknown AI_PROVIDER {name!r}: use 'local' or 'openai'")
-
-
-def get_provider() -> Provider:
-    """The configured provider, built once per process and per configuration."""
+def configured_spec() -> ModelSpec:
+    """The model the settings name (used until `manage.py reembed` makes another active)."""
     if settings.AI_PROVIDER == "local":
-        return _provider("local")
+        return ModelSpec("local", LocalProvider.model, LocalProvider.dimensions)
+    return ModelSpec(
+        settings.AI_PROVIDER, settings.OPENAI_EMBEDDING_MODEL, settings.EMBEDDING_DIMENSIONS
+    )
+
+
+def spec_check(spec: ModelSpec) -> None:
+    """Raise ValueError when no provider here can serve `spec`."""
+    if spec.provider == "local":
+        if (spec.model, spec.dimensions) != (LocalProvider.model, LocalProvider.dimensions):
+            raise ValueError(
+                f"the local provider serves only {LocalProvider.model} "
+                f"({LocalProvider.dimensions} dimensions)"
+            )
+    elif spec.provider != "openai":
+        raise ValueError(f"unknown provider {spec.provider!r}: use 'local' or 'openai'")
+    if not 1 <= spec.dimensions <= 4000:
+        raise ValueError("dimensions must be between 1 and 4000")
+
+
+@functools.cache
+def _provider(spec: ModelSpec, *_settings: object) -> Provider:
+    spec_check(spec)
+    if spec.provider == "local":
+        return LocalProvider()
+    return OpenAIProvider(spec.model, spec.dimensions)
+
+
+def get_provider(spec: ModelSpec | None = None) -> Provider:
+    """The provider of `spec` (default: the configured model), built once per process and per
+    configuration."""
+    spec = spec or configured_spec()
+    if spec.provider == "local":
+        return _provider(spec)
     return _provider(
-        settings.AI_PROVIDER,
-        settings.OPENAI_BASE_URL,
-        settings.OPENAI_API_KEY,
-        settings.OPENAI_EMBEDDING_MODEL,
-        settings.EMBEDDING_DIMENSIONS,
-        settings.OPENAI_TIMEOUT_SECONDS,
+        spec, settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY, settings.OPENAI_TIMEOUT_SECONDS
     )

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django_redis import get_redis_connection
 
 from enrichment.guard import AiUnavailable, guarded_embed
-from enrichment.providers import get_provider
+from enrichment.reembed import active_spec
 
 logger = logging.getLogger(__name__)
 
@@ -38,20 +38,21 @@ def _cache_key(model: str, dimensions: int, query: str) -> str:
 def query_embedding(*, user_id: int, query: str) -> QueryVector:
     """The query's embedding with the active model, from the Redis cache or through the guard
     (which raises AiUnavailable or ProviderError: the caller degrades to keyword search)."""
-    provider = get_provider()
-    key = _cache_key(provider.model, provider.dimensions, query)
+    spec = active_spec()
+    key = _cache_key(spec.model, spec.dimensions, query)
     redis = None
     try:
         redis = get_redis_connection("default")
         raw = redis.get(key)
         if raw:
-            return QueryVector(provider.model, np.frombuffer(raw, dtype=np.float32).tolist(), True)
+            return QueryVector(spec.model, np.frombuffer(raw, dtype=np.float32).tolist(), True)
     except Exception:
         logger.warning("query embedding cache unavailable", exc_info=True)
     result = guarded_embed(
         items=[(user_id, query)],
         operation="search_query",
         timeout=settings.SEARCH_QUERY_EMBED_TIMEOUT_SECONDS,
+        spec=spec,
     )
     vector = result.vectors.get(0)
     if vector is None:  # the user's own AI budget is spent

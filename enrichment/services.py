@@ -12,6 +12,7 @@ back: an outage does not make memories fail.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from billing.services import QuotaExceeded, usage_consume, usage_release
 from enrichment.breaker import State, ai_breaker
 from enrichment.classify import prototypes_for, summarize
 from enrichment.guard import AiUnavailable, guarded_embed
-from enrichment.providers import ProviderError, get_provider
+from enrichment.providers import ModelSpec, ProviderError
+from enrichment.reembed import active_spec
 from memories.models import Memory
 
 logger = logging.getLogger(__name__)
@@ -148,8 +150,10 @@ ON CONFLICT (user_id, memory_id, model)
 """
 
 
-def _prototype_embed(texts: list[str]) -> list[list[float]]:
-    result = guarded_embed(items=[(None, text) for text in texts], operation="prototypes")
+def _prototype_embed(texts: list[str], *, spec: ModelSpec) -> list[list[float]]:
+    result = guarded_embed(
+        items=[(None, text) for text in texts], operation="prototypes", spec=spec
+    )
     return [result.vectors[i] for i in range(len(texts))]
 
 
@@ -173,9 +177,10 @@ def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = Non
     try:
         # Prototypes first (once per model and process): if they cannot be had, no batch
         # call is wasted.
-        prototypes = prototypes_for(get_provider().model, _prototype_embed)
+        spec = active_spec()
+        prototypes = prototypes_for(spec.model, functools.partial(_prototype_embed, spec=spec))
         result = guarded_embed(
-            items=[(c.user_id, c.text) for c in claimed], operation="embed_memories"
+            items=[(c.user_id, c.text) for c in claimed], operation="embed_memories", spec=spec
         )
     except AiUnavailable as exc:
         _refund_enrichments(claimed)
@@ -294,6 +299,12 @@ def _apply(done, *, model: str, prototypes) -> set[str]:
         cursor.execute(_APPLY_SQL, [ids, hashes, categories, summaries, tags])
         applied = cursor.fetchall()  # memories edited meanwhile are not: they are pending again
         if applied:
+            # A memory enriched again (edited) drops its embeddings by other models, so a
+            # re-embedding under way finds it missing and embeds the new text.
+            cursor.execute(
+                "DELETE FROM enrichment_embedding WHERE memory_id = ANY(%s) AND model <> %s",
+                [[memory_id for memory_id, _ in applied], model],
+            )
             dims = len(next(iter(vectors.values())))
             cursor.execute(
                 _EMBEDDING_SQL,

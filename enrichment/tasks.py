@@ -16,6 +16,10 @@ from django.conf import settings
 
 from core.alerts import alert_once, incident_resolved
 from enrichment.breaker import State, ai_breaker
+from enrichment.guard import AiUnavailable
+from enrichment.models import EmbeddingModel
+from enrichment.providers import ProviderError
+from enrichment.reembed import drop_inactive_rows, reembed_batch, reembed_switch
 from enrichment.services import (
     enrich_batch,
     enrichment_kick,
@@ -81,3 +85,36 @@ def sweep_pending() -> dict:
         enrichment_kick_clear()
         enrichment_kick()
     return {"poisoned": poisoned, "pending": backlog}
+
+
+REEMBED_BATCHES_PER_TASK = 20
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    max_retries=None,  # an AI outage pauses a re-embedding, it does not end it
+    time_limit=settings.ENRICHMENT_TASK_TIME_LIMIT,
+    soft_time_limit=settings.ENRICHMENT_TASK_TIME_LIMIT - 30,
+)
+def reembed_continue(self, target_id: int) -> dict:
+    """Fill the building model's embeddings, switch to it when complete, catch up memories
+    enriched by the old model meanwhile, drop the old rows; re-enqueues itself until done."""
+    target = EmbeddingModel.objects.filter(pk=target_id).first()
+    if target is None or target.state == EmbeddingModel.State.RETIRED:
+        return {"done": True}
+    try:
+        for _ in range(REEMBED_BATCHES_PER_TASK):
+            missing = reembed_batch(target=target, size=settings.ENRICHMENT_BATCH_SIZE)
+            if target.state == EmbeddingModel.State.BUILDING:
+                if not missing and reembed_switch(target=target):
+                    target.refresh_from_db()
+            elif not missing and not drop_inactive_rows():
+                return {"done": True}
+    except (AiUnavailable, ProviderError) as exc:
+        logger.info("re-embedding paused: %s", exc)
+        raise self.retry(countdown=_backoff(min(self.request.retries, 7))) from exc
+    reembed_continue.delay(target_id)
+    return {"done": False}

@@ -33,6 +33,8 @@ class FakeVendor:
         self.embedding_calls = 0  # every request that reached the embeddings endpoint
         self.ok_calls = 0
         self.embedded_texts: list[str] = []
+        self.served: list[tuple[str, int]] = []  # (model, dimensions) of each good answer
+        self.embedded_with: list[tuple[str, str, int]] = []  # (text, model, dimensions)
         self.slack_messages: list[str] = []
         vendor = self
 
@@ -127,6 +129,8 @@ class FakeVendor:
         with self.lock:
             self.ok_calls += 1
             self.embedded_texts.extend(texts)
+            self.served.append((body["model"], dimensions))
+            self.embedded_with.extend((text, body["model"], dimensions) for text in texts)
         handler._send(
             200,
             {

@@ -1,0 +1,57 @@
+"""manage.py reembed --model NAME [--dimensions N] [--provider local|openai] [--no-wait]
+
+Re-embeds every memory with another model in the background (Celery), showing progress.
+Search keeps using the current model until the new one is complete, then switches; the old
+rows are dropped after. Interrupted? Run the same command again: it resumes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from enrichment.models import EmbeddingModel
+from enrichment.providers import ModelSpec, configured_spec
+from enrichment.reembed import ReembedRefused, reembed_progress, reembed_start
+from enrichment.tasks import reembed_continue
+
+
+class Command(BaseCommand):
+    help = "Re-embed every memory with another model, without downtime."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--model", required=True, help="the new model's name")
+        parser.add_argument("--dimensions", type=int, help="its vector size")
+        parser.add_argument(
+            "--provider", choices=["local", "openai"], help="default: the configured one"
+        )
+        parser.add_argument(
+            "--no-wait", action="store_true", help="start it and return; do not show progress"
+        )
+
+    def handle(self, *args, model: str, dimensions, provider, no_wait: bool, **options) -> None:
+        provider = provider or configured_spec().provider
+        if dimensions is None:
+            dimensions = 384 if provider == "local" else settings.EMBEDDING_DIMENSIONS
+        try:
+            target = reembed_start(spec=ModelSpec(provider, model, dimensions))
+        except ReembedRefused as exc:
+            raise CommandError(str(exc)) from exc
+        reembed_continue.delay(target.pk)
+        self.stdout.write(f"re-embedding with {model} ({dimensions}d, {provider}) in Celery")
+        if no_wait:
+            return
+        progress = reembed_progress(target=target)
+        with tqdm(total=progress.total, initial=progress.done, unit="memories") as bar:
+            while True:
+                time.sleep(1)
+                target.refresh_from_db()
+                progress = reembed_progress(target=target)
+                bar.total = progress.total
+                bar.update(progress.done - bar.n)
+                if target.state == EmbeddingModel.State.ACTIVE:
+                    break
+        self.stdout.write(self.style.SUCCESS(f"{model} is the active model; old rows are dropped"))
