@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import html
 import logging
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -51,8 +52,46 @@ def memory_search_keyword(
     until: dt.datetime | None = None,
 ) -> list[SearchHit]:
     """The user's memories matching `query` (web-search syntax: words, "phrases", -not, or),
-    best first, with highlighted snippets. Title matches weigh more than content."""
-    search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    best first, with highlighted snippets. Title matches weigh more than content. When the
+    words match nothing, they are tried as prefixes ("garde" finds "garden"): a query typed
+    as you go still finds something."""
+    hits = _keyword(
+        SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG),
+        user=user,
+        limit=limit,
+        kind=kind,
+        tag=tag,
+        since=since,
+        until=until,
+    )
+    words = _WORD.findall(query)
+    if hits or not words or len(words) > 8:
+        return hits
+    prefixes = " & ".join(f"{word}:*" for word in words)  # letters and digits only
+    return _keyword(
+        SearchQuery(prefixes, search_type="raw", config=SEARCH_CONFIG),
+        user=user,
+        limit=limit,
+        kind=kind,
+        tag=tag,
+        since=since,
+        until=until,
+    )
+
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits
+
+
+def _keyword(
+    search: SearchQuery,
+    *,
+    user: User,
+    limit: int,
+    kind: str | None,
+    tag: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> list[SearchHit]:
     queryset = memory_queryset(user=user).filter(search_vector=search)
     if kind:
         queryset = queryset.filter(kind=kind)

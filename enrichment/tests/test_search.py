@@ -190,3 +190,19 @@ def test_relevance_on_a_labelled_set_of_paraphrases(api, user, local_model):
     assert semantic >= 0.9, semantic
     assert hybrid >= 0.9, hybrid
     assert keyword <= 0.2, keyword  # words alone miss most paraphrases
+
+
+def test_keyword_tries_words_as_prefixes_when_they_match_nothing(api, user):
+    garden = memory_create(user=user, content="Planted tomatoes in the garden").memory
+    body = search(api, "garde tomat", mode="keyword")
+    assert [hit["memory"]["id"] for hit in body["results"]] == [str(garden.pk)]
+    assert search(api, "gardenz", mode="keyword")["results"] == []  # not a prefix of any word
+
+
+@pytest.mark.parametrize(
+    "q", ["___", "a", ":*", "&|!()", "don't", "ünïcödé", "x" * 500, "'; DROP TABLE x; --"]
+)
+def test_odd_keyword_queries_answer_200(api, user, q):
+    memory_create(user=user, content="anything at all")
+    body = search(api, q, mode="keyword")
+    assert body["mode_used"] == "keyword"
