@@ -140,15 +140,17 @@ def gunicorn_server(django_db_setup, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, log_path.read_text()
-        try:
-            if requests.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not up yet, or slow to boot on a busy machine: ask again until the deadline
-        assert time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.2)
-    yield url
-    servers.stop(process, sig=15)
+    try:  # whatever happens, no gunicorn outlives the run
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                if requests.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not up yet, or slow to boot on a busy machine: ask until the deadline
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        yield url
+    finally:
+        servers.stop(process, sig=15)
