@@ -38,11 +38,14 @@ test: install-dev lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## bench: the benchmarks (wrk from Debian drives the HTTP load); results in docs/benchmarks.md
+## (the search one loads 1M memories, ~15 min; SEARCH_BENCH_ARGS=--quick is the CI size)
 bench: install-dev
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
 	$(PY) -m bench.save $(BENCH_ARGS)
+	$(PY) -m bench.enrich $(ENRICH_BENCH_ARGS)
+	$(PY) -m bench.search $(SEARCH_BENCH_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -15,13 +15,12 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 import django
 
-from bench.stack import bench_stack
+from bench.stack import bench_stack, run_wrk
 
 HERE = Path(__file__).resolve().parent
 USERS = 64
@@ -48,33 +47,8 @@ def make_users() -> list[str]:
 def wrk(
     base: str, *, method: str, path: str, connections: int, seconds: int, tokens: list[str]
 ) -> dict:
-    env = {
-        **os.environ,
-        "BENCH_TOKENS": ",".join(tokens),
-        "BENCH_METHOD": method,
-        "BENCH_PATH": path,
-    }
-    threads = min(2, connections)
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(HERE / "save.lua"),
-            base,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    env = {"BENCH_TOKENS": ",".join(tokens), "BENCH_METHOD": method, "BENCH_PATH": path}
+    return run_wrk(base, script="save.lua", connections=connections, seconds=seconds, env=env)
 
 
 def main() -> int:

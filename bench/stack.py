@@ -1,7 +1,9 @@
-"""A benchmark stack: embedded Postgres and Redis in a temp dir, migrated, and gunicorn."""
+"""A benchmark stack: embedded Postgres and Redis in a temp dir, migrated, and gunicorn;
+and wrk to load it."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,16 +17,18 @@ import requests
 
 from embedded import servers
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 
 @contextmanager
-def bench_stack(*, web_workers: int = 4):
-    """Yields (base_url, env). Everything started here is stopped on exit."""
+def bench_services(*, extra_env: dict[str, str] | None = None):
+    """Yields (workdir, env): Postgres and Redis running and migrated, their URLs (and
+    `extra_env`) in this process's environment. Both are stopped on exit."""
     workdir = Path(tempfile.mkdtemp(prefix="memcon-bench-"))
     processes: list[subprocess.Popen] = []
     try:
-        pg_port, redis_port, web_port = (servers.free_port() for _ in range(3))
+        pg_port, redis_port = servers.free_port(), servers.free_port()
         postgres = servers.spawn_postgres(
             servers.PostgresOptions(pgdata=workdir / "pgdata", port=pg_port),
             log_path=workdir / "postgres.log",
@@ -37,57 +41,71 @@ def bench_stack(*, web_workers: int = 4):
         servers.wait_for_postgres(pg_port, process=postgres)
         servers.ensure_database(pg_port, "memory_connector")
         servers.wait_for_port(redis_port, process=redis)
-        env = {
-            **os.environ,
+        ours = {
             "DATABASE_URL": servers.postgres_url(pg_port, "memory_connector"),
             "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "SECRET_KEY": "bench-only",
             "STATIC_MANIFEST": "false",
             "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
-        os.environ.update(
-            {
-                k: env[k]
-                for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "STATIC_MANIFEST", "LOG_LEVEL")
-            }
-        )
+        env = {**os.environ, **ours}
+        os.environ.update(ours)
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
         )
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{web_port}",
-                "--workers",
-                str(web_workers),
-                "--worker-class",
-                "sync",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(workdir / "web.log", "wb"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
-        processes.append(web)
-        base = f"http://127.0.0.1:{web_port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline or web.poll() is not None:
-                raise RuntimeError((workdir / "web.log").read_text())
-            time.sleep(0.2)
-        yield base, env
+        yield workdir, env
     finally:
         for process in reversed(processes):
             servers.stop(process, sig=15)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def web_server(workdir: Path, env: dict[str, str], *, workers: int = 4, ready_within: float = 60):
+    """gunicorn (sync workers) on a free loopback port; yields its base URL once /health
+    answers 200. Stopped on exit."""
+    port = servers.free_port()
+    argv = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"]
+    with open(workdir / "web.log", "wb") as log:
+        web = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + ready_within
+        while True:
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=30).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or web.poll() is not None:
+                raise RuntimeError((workdir / "web.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        servers.stop(web, sig=15)
+
+
+@contextmanager
+def bench_stack(*, web_workers: int = 4):
+    """Yields (base_url, env). Everything started here is stopped on exit."""
+    with bench_services() as (workdir, env), web_server(workdir, env, workers=web_workers) as base:
+        yield base, env
+
+
+def run_wrk(base: str, *, script: str, connections: int, seconds: int, env: dict[str, str]) -> dict:
+    """One wrk run with a script of bench/ (which reads its settings from `env` and ends by
+    calling report.lua's done); returns its JSON summary plus requests per second."""
+    argv = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s"]
+    argv += ["--timeout", "10s", "-s", str(HERE / script), base]
+    out = subprocess.run(
+        argv,
+        env={**os.environ, **env, "BENCH_LUA_DIR": str(HERE)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result

@@ -192,6 +192,9 @@ SEARCH_HNSW_EF_SEARCH = env.int("SEARCH_HNSW_EF_SEARCH", default=100)
 SEARCH_QUERY_EMBED_TIMEOUT_SECONDS = env.float("SEARCH_QUERY_EMBED_TIMEOUT_SECONDS", default=2.0)
 SEARCH_QUERY_CACHE_SECONDS = env.int("SEARCH_QUERY_CACHE_SECONDS", default=86400)
 SEARCH_RRF_K = env.int("SEARCH_RRF_K", default=60)
+# The full-text configuration (language) of keyword search. The tsvector column is generated
+# with it: after changing this, run `manage.py textsearch apply` (docs/enrichment-and-search.md).
+SEARCH_TEXT_CONFIG = env.str("SEARCH_TEXT_CONFIG", default="english")
 ENRICHMENT_BATCH_SIZE = env.int("ENRICHMENT_BATCH_SIZE", default=64)
 # A memory whose enrichment was tried this many times is marked failed (a poison message).
 ENRICHMENT_MAX_ATTEMPTS = env.int("ENRICHMENT_MAX_ATTEMPTS", default=5)
@@ -249,6 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-pending-enrichment": {"task": "enrichment.tasks.sweep_pending", "schedule": 60.0},
     "refresh-ai-spend-views": {"task": "billing.tasks.refresh_ai_spend_views", "schedule": 60.0},
+    "refresh-search-lexicon": {"task": "memories.tasks.refresh_search_lexicon", "schedule": 60.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {

@@ -61,6 +61,11 @@ class LocalProvider:
     name = "local"
     model = "all-MiniLM-L6-v2"
     dimensions = 384
+    # encode() sorts a call's texts by length and runs them through the model this many at a
+    # time, each group padded to its longest text. Memories vary from a few words to the
+    # 256-token cap, so one group of 64 is mostly padding; groups of 8 keep a 64-text batch
+    # within ~5 % of encoding a whole corpus at once (docs/benchmarks.md, bench/enrich.py).
+    encode_group = 8
     _lock = threading.Lock()
 
     @functools.cached_property
@@ -81,7 +86,7 @@ class LocalProvider:
         with self._lock:  # one model per process; torch already uses every core
             vectors = self._model.encode(
                 texts,
-                batch_size=64,
+                batch_size=self.encode_group,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,

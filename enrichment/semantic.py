@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django_redis import get_redis_connection
 
 from enrichment.guard import AiUnavailable, guarded_embed
@@ -75,7 +76,32 @@ class VectorHit:
     similarity: float
 
 
-def nearest_memories(
+def nearest_memories(*, user_id: int, query: QueryVector, limit: int, **filters) -> list[VectorHit]:
+    """The user's live memories nearest to the query vector, most similar first; `filters`
+    are nearest_memories_sql's (kind, tag, since, until)."""
+    sql, params = nearest_memories_sql(user_id=user_id, query=query, limit=limit, **filters)
+    # Setting the index's options and the query go in one psycopg pipeline: one network
+    # round trip, no transaction (Django's cursor has no pipeline mode). The options are the
+    # session's, set before every semantic query, so no other query depends on them.
+    connection.ensure_connection()
+    raw = connection.connection
+    with connection.wrap_database_errors:
+        with raw.pipeline():
+            psycopg.Cursor(raw).execute(
+                "SELECT set_config('hnsw.ef_search', %s, false),"
+                " set_config('hnsw.iterative_scan', 'relaxed_order', false)",
+                [str(settings.SEARCH_HNSW_EF_SEARCH)],
+            )
+            nearest = psycopg.Cursor(raw)
+            # Custom plans (no prepared statement): the user's partition is pruned at planning.
+            nearest.execute(sql, params, prepare=False)
+        rows = nearest.fetchall()
+    # relaxed_order may return near-ties slightly out of order: put them straight.
+    rows.sort(key=lambda row: row[1], reverse=True)
+    return [VectorHit(str(memory_id), float(similarity)) for memory_id, similarity in rows]
+
+
+def nearest_memories_sql(
     *,
     user_id: int,
     query: QueryVector,
@@ -84,8 +110,8 @@ def nearest_memories(
     tag: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-) -> list[VectorHit]:
-    """The user's live memories nearest to the query vector, most similar first."""
+) -> tuple[str, dict]:
+    """The statement nearest_memories runs (to be run with the HNSW settings it sets)."""
     dimensions = len(query.vector)  # an int: safe to put in the SQL (typmods take no params)
     vector_type = f"vector({int(dimensions)})"
     filters, params = [], {"user_id": user_id, "model": query.model, "limit": limit}
@@ -114,14 +140,4 @@ def nearest_memories(
         ORDER BY {distance}
         LIMIT %(limit)s
     """  # noqa: S608
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true),"
-            " set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-            [str(settings.SEARCH_HNSW_EF_SEARCH)],
-        )
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    # relaxed_order may return near-ties slightly out of order: put them straight.
-    rows.sort(key=lambda row: row[1], reverse=True)
-    return [VectorHit(str(memory_id), float(similarity)) for memory_id, similarity in rows]
+    return sql, params

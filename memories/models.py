@@ -4,13 +4,15 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import BrinIndex, GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-# The tsvector is a generated column, so its text search configuration is fixed by migration.
+# The tsvector is a generated column; this is the text search configuration the migrations
+# create it with. `manage.py textsearch apply` regenerates it with settings.SEARCH_TEXT_CONFIG
+# and queries use whichever the column has (memories.text_config).
 SEARCH_CONFIG = "english"
 
 
@@ -87,6 +89,9 @@ class Memory(models.Model):
             ),
             GinIndex(fields=["search_vector"], name="memory_search_vector"),
             GinIndex(fields=["tags"], name="memory_tags"),
+            # Rows changed since a moment (the search lexicon's refresh); nearly free to keep,
+            # as rows are written roughly in time order.
+            BrinIndex(fields=["updated_at"], name="memory_updated_brin"),
         ]
         constraints = [
             # Exact duplicates: one live memory per normalized content (see normalization.py).
@@ -105,3 +110,19 @@ class Memory(models.Model):
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
+
+
+class SearchLexeme(models.Model):
+    """A word stem found in some memory's text: the dictionary that typo tolerance matches
+    misspelt query words against by trigram similarity (memories.lexicon). It holds stems,
+    not memories, and is shared by all users; results are always filtered by user."""
+
+    lexeme = models.CharField(max_length=32, primary_key=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(OpClass("lexeme", name="gin_trgm_ops"), name="search_lexeme_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.lexeme

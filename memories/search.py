@@ -20,8 +20,10 @@ from accounts.models import User
 from enrichment.guard import AiUnavailable
 from enrichment.providers import ProviderError
 from enrichment.semantic import nearest_memories, query_embedding
-from memories.models import SEARCH_CONFIG, Memory
+from memories.lexicon import corrected_tsquery
+from memories.models import Memory
 from memories.selectors import memory_queryset
+from memories.text_config import search_text_config
 
 logger = logging.getLogger(__name__)
 
@@ -50,33 +52,37 @@ def memory_search_keyword(
     tag: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    typos: bool = True,
 ) -> list[SearchHit]:
     """The user's memories matching `query` (web-search syntax: words, "phrases", -not, or),
     best first, with highlighted snippets. Title matches weigh more than content. When the
     words match nothing, they are tried as prefixes ("garde" finds "garden"): a query typed
-    as you go still finds something."""
-    hits = _keyword(
-        SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG),
+    as you go still finds something; then, with `typos`, each word as the stems closest to
+    it in spelling ("tomatos soop" finds "tomato soup", see memories.lexicon)."""
+    config = search_text_config()
+    search = functools.partial(
+        _keyword,
         user=user,
+        config=config,
         limit=limit,
         kind=kind,
         tag=tag,
         since=since,
         until=until,
     )
+    hits = search(SearchQuery(query, search_type="websearch", config=config))
     words = _WORD.findall(query)
     if hits or not words or len(words) > 8:
         return hits
     prefixes = " & ".join(f"{word}:*" for word in words)  # letters and digits only
-    return _keyword(
-        SearchQuery(prefixes, search_type="raw", config=SEARCH_CONFIG),
-        user=user,
-        limit=limit,
-        kind=kind,
-        tag=tag,
-        since=since,
-        until=until,
-    )
+    hits = search(SearchQuery(prefixes, search_type="raw", config=config))
+    if hits or not typos:
+        return hits
+    corrected = corrected_tsquery(words, config=config)
+    if corrected is None:
+        return []
+    # 'simple' keeps the stems as they are (the configuration would stem them again).
+    return search(SearchQuery(corrected, search_type="raw", config="simple"))
 
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits
@@ -86,6 +92,7 @@ def _keyword(
     search: SearchQuery,
     *,
     user: User,
+    config: str,
     limit: int,
     kind: str | None,
     tag: str | None,
@@ -106,7 +113,7 @@ def _keyword(
         raw_snippet=SearchHeadline(
             "content",
             search,
-            config=SEARCH_CONFIG,
+            config=config,
             start_sel=_START,
             stop_sel=_STOP,
             max_words=35,
@@ -153,7 +160,10 @@ def memory_search(
     nearest = nearest_memories(user_id=user.pk, query=vector, limit=wanted, **vars(filters))
     if mode == "semantic":
         return SearchAnswer("semantic", False, _semantic_hits(user, nearest, query))
-    return SearchAnswer("hybrid", False, _fuse(user, nearest, keyword(limit=wanted), query, limit))
+    # No typo correction here: the semantic list already forgives misspellings, and words
+    # that match nothing are the rule for queries phrased in other words.
+    by_words = keyword(limit=wanted, typos=False)
+    return SearchAnswer("hybrid", False, _fuse(user, nearest, by_words, query, limit))
 
 
 def _semantic_hits(user: User, nearest, query: str) -> list[SearchHit]:

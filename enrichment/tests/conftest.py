@@ -34,3 +34,14 @@ def openai_fake(vendor, settings):
     settings.AI_BREAKER_WINDOW_SECONDS = 60
     settings.AI_BREAKER_COOLDOWN_SECONDS = 1
     return vendor
+
+
+@pytest.fixture
+def searches_unlimited(user, other_user):
+    """For tests that search far more than a plan's searches_per_minute allows."""
+    from billing.models import Plan
+
+    plan, _ = Plan.objects.get_or_create(name="search-unlimited")
+    for person in (user, other_user):
+        person.plan = plan
+        person.save(update_fields=["plan"])

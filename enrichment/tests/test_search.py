@@ -13,18 +13,7 @@ from enrichment.tests.relevance_set import MEMORIES, QUERIES, words
 from memories.models import Memory
 from memories.services import memory_create
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _searches_unlimited(user, other_user):
-    """These tests search far more than a plan's searches_per_minute allows."""
-    from billing.models import Plan
-
-    plan, _ = Plan.objects.get_or_create(name="search-unlimited")
-    for person in (user, other_user):
-        person.plan = plan
-        person.save(update_fields=["plan"])
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("searches_unlimited")]
 
 
 @pytest.fixture

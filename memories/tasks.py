@@ -1,0 +1,10 @@
+from celery import shared_task
+
+from memories.lexicon import lexicon_refresh
+
+
+@shared_task(acks_late=True)
+def refresh_search_lexicon() -> int:
+    """Each minute: the stems of memories changed since the last run join the dictionary that
+    keyword search corrects typos against."""
+    return lexicon_refresh()
