@@ -22,15 +22,20 @@ ROOT = HERE.parent
 
 
 @contextmanager
-def bench_services(*, extra_env: dict[str, str] | None = None):
-    """Yields (workdir, env): Postgres and Redis running and migrated, their URLs (and
-    `extra_env`) in this process's environment. Both are stopped on exit."""
+def bench_services(
+    *, extra_env: dict[str, str] | None = None, postgres_settings: dict[str, str] | None = None
+):
+    """Yields (workdir, env): Postgres (started with `postgres_settings`) and Redis running
+    and migrated, their URLs (and `extra_env`) in this process's environment. Both are
+    stopped on exit."""
     workdir = Path(tempfile.mkdtemp(prefix="memcon-bench-"))
     processes: list[subprocess.Popen] = []
     try:
         pg_port, redis_port = servers.free_port(), servers.free_port()
         postgres = servers.spawn_postgres(
-            servers.PostgresOptions(pgdata=workdir / "pgdata", port=pg_port),
+            servers.PostgresOptions(
+                pgdata=workdir / "pgdata", port=pg_port, settings=postgres_settings or {}
+            ),
             log_path=workdir / "postgres.log",
         )
         processes.append(postgres)

@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -129,6 +129,8 @@ class PostgresOptions:
     port: int
     # Durability off: for throwaway test clusters only.
     ephemeral: bool = False
+    # More server settings (name -> value), e.g. the benchmarks' shared_buffers.
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def postgres_argv(options: PostgresOptions) -> list[str]:
@@ -148,6 +150,8 @@ def postgres_argv(options: PostgresOptions) -> list[str]:
     if options.ephemeral:
         for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
             argv += ["-c", setting]
+    for name, value in options.settings.items():
+        argv += ["-c", f"{name}={value}"]
     return argv
 
 

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex, GinIndex, OpClass
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVector, SearchVectorCombinable, SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +14,14 @@ from django.utils import timezone
 # create it with. `manage.py textsearch apply` regenerates it with settings.SEARCH_TEXT_CONFIG
 # and queries use whichever the column has (memories.text_config).
 SEARCH_CONFIG = "english"
+
+
+class OwnerLexeme(SearchVectorCombinable, models.Func):
+    """A one-lexeme tsvector naming the owner: '#<user id>'. No text search parser emits a
+    lexeme with '#', so no memory's words can look like it."""
+
+    template = "array_to_tsvector(ARRAY['#' || (%(expressions)s)::text])"
+    output_field = SearchVectorField()
 
 
 class MemoryQuerySet(models.QuerySet["Memory"]):
@@ -62,9 +70,13 @@ class Memory(models.Model):
     )
     # sha256 of the normalized content and URL; see memories.normalization.
     content_hash = models.CharField(max_length=64)
+    # Title (weight A) and content (B), plus the owner's lexeme (memories.search.owner_lexeme):
+    # a query ANDs it in, so the GIN index finds only the user's matches, even for a user
+    # with a tenth of a million-row table (a btree on user_id ANDed in costs ~15 ms then).
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("content", weight="B", config=SEARCH_CONFIG),
+        + SearchVector("content", weight="B", config=SEARCH_CONFIG)
+        + OwnerLexeme("user_id"),
         output_field=SearchVectorField(),
         db_persist=True,
     )

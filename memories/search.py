@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import F
+from django.db.models import F, Func, IntegerField
 
 from accounts.models import User
 from enrichment.guard import AiUnavailable
@@ -88,6 +88,18 @@ def memory_search_keyword(
 _WORD = re.compile(r"[^\W_]+")  # letters and digits
 
 
+class OwnerQuery(SearchQuery):
+    """The tsquery of a user's owner lexeme (memories.models.OwnerLexeme), as a literal: a
+    configuration would drop the '#'."""
+
+    def __init__(self, user_id: int) -> None:
+        self.literal = f"'#{int(user_id)}'"
+        super().__init__(self.literal)
+
+    def as_sql(self, compiler, connection, function=None, template=None):
+        return "%s::tsquery", [self.literal]
+
+
 def _keyword(
     search: SearchQuery,
     *,
@@ -99,7 +111,13 @@ def _keyword(
     since: dt.datetime | None,
     until: dt.datetime | None,
 ) -> list[SearchHit]:
-    queryset = memory_queryset(user=user).filter(search_vector=search)
+    # The owner's lexeme ANDed in: the GIN index itself keeps to the user's memories. A query
+    # of stop words only is empty, and must then match nothing rather than all of them.
+    queryset = (
+        memory_queryset(user=user)
+        .alias(query_nodes=Func(search, function="numnode", output_field=IntegerField()))
+        .filter(query_nodes__gt=0, search_vector=search & OwnerQuery(user.pk))
+    )
     if kind:
         queryset = queryset.filter(kind=kind)
     if tag:

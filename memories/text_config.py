@@ -49,6 +49,7 @@ def search_text_config() -> str:
 
 # (SET CONSTRAINTS: deferred foreign-key checks of the transaction, if any, run first;
 # ALTER TABLE refuses to run with them pending.)
+# The same expression as Memory.search_vector's, with another configuration.
 _REGENERATE_SQL = """
 SET CONSTRAINTS ALL IMMEDIATE;
 DROP INDEX IF EXISTS memory_search_vector;
@@ -56,6 +57,7 @@ ALTER TABLE memories_memory DROP COLUMN search_vector;
 ALTER TABLE memories_memory ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector({config}, COALESCE(title, '')), 'A')
     || setweight(to_tsvector({config}, COALESCE(content, '')), 'B')
+    || array_to_tsvector(ARRAY['#' || (user_id)::text])
 ) STORED;
 CREATE INDEX memory_search_vector ON memories_memory USING gin (search_vector);
 """

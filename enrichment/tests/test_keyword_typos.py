@@ -130,3 +130,22 @@ def test_an_unknown_text_search_configuration_is_refused(settings):
     with pytest.raises(CommandError, match="no text search configuration 'klingon'"):
         call_command("textsearch", "apply", "--config", "klingon", stdout=io.StringIO())
     assert text_config.column_text_config() == "english"
+
+
+def test_the_owner_lexeme_keeps_keyword_search_to_the_owner(api, user, other_user):
+    """The index finds a user's matches through their '#<id>' lexeme: text that spells it
+    out in someone else's memory must not make that memory theirs."""
+    from django.db import connection
+
+    theirs = memory_create(user=other_user, content=f"ticket #{user.pk} and #{other_user.pk}")
+    mine = memory_create(user=user, content="ticket for the train").memory
+    assert ids(found(api, "ticket")) == [str(mine.pk)]
+    assert ids(found(api, f"#{user.pk}")) == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_agg(l ORDER BY l) FROM memories_memory,"
+            " unnest(tsvector_to_array(search_vector)) l WHERE id = %s AND l LIKE '#%%'",
+            [theirs.memory.pk],
+        )
+        assert cursor.fetchone()[0] == [f"#{other_user.pk}"]
+    assert found(api, "the and of")["results"] == []  # stop words only: nothing, not everything
