@@ -110,10 +110,14 @@ ORDER BY m.id
 LIMIT %s
 """
 
+# Only for memories still live, whose rows it locks: a delete committing meanwhile either
+# came first (the memory is skipped) or waits, then drops the new row (embeddings_forget).
 _UPSERT_SQL = """
 INSERT INTO enrichment_embedding (user_id, memory_id, model, dimensions, embedding)
 SELECT u, mid, %s, %s, e::vector
 FROM unnest(%s::bigint[], %s::uuid[], %s::text[]) AS r(u, mid, e)
+JOIN memories_memory m ON m.id = r.mid AND m.deleted_at IS NULL
+FOR SHARE OF m
 ON CONFLICT (user_id, memory_id, model) DO NOTHING
 """
 

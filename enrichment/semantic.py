@@ -129,13 +129,18 @@ def nearest_memories_sql(
         params["until"] = until
     params["query"] = "[" + ",".join(f"{x:.7g}" for x in query.vector) + "]"
     distance = f"(e.embedding::{vector_type}) <=> %(query)s::{vector_type}"
+    # Deleted memories have no embeddings (embeddings_forget), so without filters on the
+    # memory the embeddings alone answer: for a user of a few hundred memories, Postgres
+    # scans them all in the user's partition, and a join per row would cost 5x the scan.
+    join = (
+        "JOIN memories_memory m ON m.id = e.memory_id AND m.deleted_at IS NULL" if filters else ""
+    )
     # Only ints and fixed fragments are formatted in; every value is a parameter.
     sql = f"""
         SELECT e.memory_id, 1 - ({distance}) AS similarity
-        FROM enrichment_embedding e
-        JOIN memories_memory m ON m.id = e.memory_id
+        FROM enrichment_embedding e {join}
         WHERE e.user_id = %(user_id)s AND e.model = %(model)s
-          AND e.dimensions = {int(dimensions)} AND m.deleted_at IS NULL
+          AND e.dimensions = {int(dimensions)}
           {"".join(" AND " + f for f in filters)}
         ORDER BY {distance}
         LIMIT %(limit)s

@@ -137,6 +137,7 @@ SET enrichment_status = 'enriched', category = r.category, summary = r.summary,
 FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[])
      AS r(id, content_hash, category, summary, tags)
 WHERE m.id = r.id AND m.content_hash = r.content_hash AND m.enrichment_status = 'pending'
+  AND m.deleted_at IS NULL
 RETURNING m.id, m.user_id
 """
 
@@ -321,6 +322,13 @@ def _apply(done, *, model: str, prototypes) -> set[str]:
 
 def _vector_text(vector: list[float]) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
+def embeddings_forget(*, memory_id) -> None:
+    """Drop a deleted memory's embeddings (every model's), in the caller's transaction: a
+    deleted memory is never a search result, so semantic search needs no join to skip it."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM enrichment_embedding WHERE memory_id = %s", [memory_id])
 
 
 def enrichment_kick() -> None:

@@ -205,3 +205,6 @@ def memory_delete(*, user: User, memory_id: uuid.UUID) -> None:
         if not deleted:
             raise Memory.DoesNotExist(memory_id)
         usage_release(user_id=user.pk, limit_name="max_memories")
+        from enrichment.services import embeddings_forget  # enrichment builds on memories
+
+        embeddings_forget(memory_id=memory_id)

@@ -195,3 +195,49 @@ def test_odd_keyword_queries_answer_200(api, user, q):
     memory_create(user=user, content="anything at all")
     body = search(api, q, mode="keyword")
     assert body["mode_used"] == "keyword"
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_a_deleted_memory_loses_its_embeddings_and_is_never_found(api, user, local_model, mode):
+    from django.db import connection
+
+    from memories.services import memory_delete
+
+    kept = memory_create(user=user, content="Bicycle chain slips off the rear cog").memory
+    gone = memory_create(user=user, content="Bicycle tyre puncture repaired").memory
+    enrich_all()
+    memory_delete(user=user, memory_id=gone.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM enrichment_embedding WHERE memory_id = %s", [gone.pk])
+        assert cursor.fetchone()[0] == 0
+    for filters in ({}, {"kind": "note"}):  # without and with the join on memories
+        found = [
+            hit["memory"]["id"] for hit in search(api, "bike", mode=mode, **filters)["results"]
+        ]
+        assert found == [str(kept.pk)]
+
+
+def test_a_memory_deleted_while_being_enriched_gets_no_embedding(user, local_model):
+    from unittest import mock
+
+    from django.db import connection
+
+    import enrichment.services
+    from memories.services import memory_delete
+
+    memory = memory_create(user=user, content="Deleted mid-flight").memory
+    real = enrichment.services.guarded_embed
+
+    def delete_then_embed(**kwargs):
+        if kwargs.get("operation") == "embed_memories":
+            memory_delete(user=user, memory_id=memory.pk)
+        return real(**kwargs)
+
+    with mock.patch.object(enrichment.services, "guarded_embed", delete_then_embed):
+        outcome = enrich_batch()
+    assert outcome.claimed == 1 and outcome.enriched == 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM enrichment_embedding WHERE memory_id = %s", [memory.pk]
+        )
+        assert cursor.fetchone()[0] == 0
