@@ -38,7 +38,7 @@ test: install-dev lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## bench: the benchmarks (wrk from Debian drives the HTTP load); results in docs/benchmarks.md
-## (the search one loads 1M memories, ~15 min; SEARCH_BENCH_ARGS=--quick is the CI size)
+## (the search one loads 1M memories, ~12 min; SEARCH_BENCH_ARGS=--quick is the CI size)
 bench: install-dev
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
