@@ -122,3 +122,27 @@ def test_reembed_refuses_what_cannot_be_done(fake_models):
     assert EmbeddingModel.objects.get(state="building").name == NEW.model
     with pytest.raises(CommandError, match="under way"):
         call_command("reembed", "--model", "third-model", "--no-wait")
+
+
+def test_a_memory_deleted_while_being_reembedded_gets_no_new_embedding(user, fake_models):
+    from unittest import mock
+
+    import enrichment.reembed
+    from memories.services import memory_delete
+
+    doomed = memory_create(user=user, content="reembed then deleted").memory
+    kept = memory_create(user=user, content="reembed and kept").memory
+    enrich_all()
+    target = reembed_start(spec=NEW)
+    real = enrichment.reembed.guarded_embed
+
+    def delete_then_embed(**kwargs):
+        memory_delete(user=user, memory_id=doomed.pk)  # while the provider is being called
+        return real(**kwargs)
+
+    with mock.patch.object(enrichment.reembed, "guarded_embed", delete_then_embed):
+        assert reembed_batch(target=target, size=10) == 2
+    assert set(Embedding.objects.filter(model=NEW.model).values_list("memory_id", flat=True)) == {
+        kept.pk
+    }
+    assert not Embedding.objects.filter(memory_id=doomed.pk).exists()
