@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from embedded import config as embedded
@@ -253,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-enrichment": {"task": "enrichment.tasks.sweep_pending", "schedule": 60.0},
     "refresh-ai-spend-views": {"task": "billing.tasks.refresh_ai_spend_views", "schedule": 60.0},
     "refresh-search-lexicon": {"task": "memories.tasks.refresh_search_lexicon", "schedule": 60.0},
+    "rebuild-search-lexicon": {
+        "task": "memories.tasks.rebuild_search_lexicon",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {

@@ -101,7 +101,8 @@ def reembed_progress(*, target: EmbeddingModel) -> Progress:
 
 
 _MISSING_SQL = """
-SELECT m.id, m.user_id, concat_ws(E'\\n', NULLIF(m.title, ''), m.content, NULLIF(m.url, ''))
+SELECT m.id, m.user_id, concat_ws(E'\\n', NULLIF(m.title, ''), m.content, NULLIF(m.url, '')),
+       m.content_hash
 FROM memories_memory m
 WHERE m.deleted_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM enrichment_embedding e
@@ -110,13 +111,14 @@ ORDER BY m.id
 LIMIT %s
 """
 
-# Only for memories still live, whose rows it locks: a delete committing meanwhile either
-# came first (the memory is skipped) or waits, then drops the new row (embeddings_forget).
+# Only for memories still live and with the text that was embedded, whose rows it locks: a
+# delete or edit committing meanwhile either came first (the memory is skipped, to be found
+# missing again) or waits, then drops the new row (embeddings_forget, enrichment's _apply).
 _UPSERT_SQL = """
 INSERT INTO enrichment_embedding (user_id, memory_id, model, dimensions, embedding)
 SELECT u, mid, %s, %s, e::vector
-FROM unnest(%s::bigint[], %s::uuid[], %s::text[]) AS r(u, mid, e)
-JOIN memories_memory m ON m.id = r.mid AND m.deleted_at IS NULL
+FROM unnest(%s::bigint[], %s::uuid[], %s::text[], %s::text[]) AS r(u, mid, e, hash)
+JOIN memories_memory m ON m.id = r.mid AND m.deleted_at IS NULL AND m.content_hash = r.hash
 FOR SHARE OF m
 ON CONFLICT (user_id, memory_id, model) DO NOTHING
 """
@@ -134,7 +136,7 @@ def reembed_batch(*, target: EmbeddingModel, size: int) -> int:
     if not rows:
         return 0
     result = guarded_embed(
-        items=[(user_id, text) for _, user_id, text in rows], operation="reembed", spec=spec
+        items=[(user_id, text) for _, user_id, text, _ in rows], operation="reembed", spec=spec
     )
     stored = [(i, row) for i, row in enumerate(rows) if i in result.vectors]
     with connection.cursor() as cursor:
@@ -146,6 +148,7 @@ def reembed_batch(*, target: EmbeddingModel, size: int) -> int:
                 [row[1] for _, row in stored],
                 [row[0] for _, row in stored],
                 [_vector_text(result.vectors[i]) for i, _ in stored],
+                [row[3] for _, row in stored],
             ],
         )
     return len(rows)

@@ -324,11 +324,14 @@ def _vector_text(vector: list[float]) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
 
 
-def embeddings_forget(*, memory_id) -> None:
+def embeddings_forget(*, user_id: int, memory_id) -> None:
     """Drop a deleted memory's embeddings (every model's), in the caller's transaction: a
     deleted memory is never a search result, so semantic search needs no join to skip it."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM enrichment_embedding WHERE memory_id = %s", [memory_id])
+        cursor.execute(  # the user picks the partition
+            "DELETE FROM enrichment_embedding WHERE user_id = %s AND memory_id = %s",
+            [user_id, memory_id],
+        )
 
 
 def enrichment_kick() -> None:

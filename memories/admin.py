@@ -35,6 +35,9 @@ class MemoryAdmin(admin.ModelAdmin):
         "enrichment_error",
         "created_at",
         "updated_at",
+        # Deleting goes through memories.services.memory_delete (the API), which also drops
+        # the memory's embeddings; an edit here would leave them behind.
+        "deleted_at",
     )
     date_hierarchy = "created_at"
     show_full_result_count = False  # counting millions of rows on every page view is slow

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import BrinIndex, GinIndex, OpClass
+from django.contrib.postgres.indexes import BrinIndex, GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorCombinable, SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -125,15 +125,23 @@ class Memory(models.Model):
 
 
 class SearchLexeme(models.Model):
-    """A word stem found in some memory's text: the dictionary that typo tolerance matches
-    misspelt query words against by trigram similarity (memories.lexicon). It holds stems,
-    not memories, and is shared by all users; results are always filtered by user."""
+    """A word stem found in one user's memories: the dictionary that typo tolerance matches
+    their misspelt query words against by trigram similarity (memories.lexicon). Per user,
+    so that nobody's words can change another's results or be probed through them."""
 
-    lexeme = models.CharField(max_length=32, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lexeme = models.CharField(max_length=32)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lexeme"], name="search_lexeme_unique"),
+        ]
         indexes = [
-            GinIndex(OpClass("lexeme", name="gin_trgm_ops"), name="search_lexeme_trgm"),
+            # btree_gist puts the user in the trigram index: a user's closest stems are one
+            # index scan (`%` filter, `<->` order), however many users share a trigram.
+            GistIndex(
+                "user", OpClass("lexeme", name="gist_trgm_ops"), name="search_lexeme_user_trgm"
+            ),
         ]
 
     def __str__(self) -> str:

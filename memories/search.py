@@ -78,7 +78,7 @@ def memory_search_keyword(
     hits = search(SearchQuery(prefixes, search_type="raw", config=config))
     if hits or not typos:
         return hits
-    corrected = corrected_tsquery(words, config=config)
+    corrected = corrected_tsquery(words, user_id=user.pk, config=config)
     if corrected is None:
         return []
     # 'simple' keeps the stems as they are (the configuration would stem them again).

@@ -207,4 +207,4 @@ def memory_delete(*, user: User, memory_id: uuid.UUID) -> None:
         usage_release(user_id=user.pk, limit_name="max_memories")
         from enrichment.services import embeddings_forget  # enrichment builds on memories
 
-        embeddings_forget(memory_id=memory_id)
+        embeddings_forget(user_id=user.pk, memory_id=memory_id)

@@ -65,6 +65,34 @@ def test_typo_correction_never_reaches_another_users_memories(api, user, other_u
     assert ids(found(api, "recipie")) == [str(mine.pk)]
 
 
+def test_other_users_words_never_change_my_corrections(api, user, other_user):
+    mine = memory_create(user=user, content="Cardamom buns for Sunday").memory
+    memory_create(user=other_user, content="cardamonk cardamonp cardamonb cardamonx")
+    lexicon_refresh()
+    assert ids(found(api, "cardamonn")) == [str(mine.pk)]
+    assert not SearchLexeme.objects.filter(user=user, lexeme__startswith="cardamon").exists()
+
+
+def test_one_refresh_at_a_time(user):
+    """A refresh finding another one (or a rebuild) running skips its turn."""
+    import psycopg
+    from django.db import connection
+
+    memory_create(user=user, content="Harpsichord lessons")
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"],
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"],
+        dbname=settings_dict["NAME"],
+    ) as other:
+        other.execute("SELECT pg_advisory_xact_lock(hashtext('memories.lexicon'))")
+        assert lexicon_refresh() is None
+        assert lexicon_rebuild() is None
+    assert lexicon_refresh() > 0  # the lock went with the other transaction
+
+
 def test_degraded_search_corrects_typos_too(api, user):
     soup = memory_create(user=user, content="Lentil soup recipe with cumin").memory
     lexicon_refresh()

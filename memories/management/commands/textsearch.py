@@ -35,7 +35,10 @@ class Command(BaseCommand):
             self.stdout.write(f"indexed with {wanted!r}; rebuilding the typo dictionary…")
             action = "lexicon"
         if action == "lexicon":
-            self.stdout.write(f"typo dictionary: {lexicon_rebuild():,} stems")
+            size = lexicon_rebuild()
+            if size is None:
+                raise CommandError("a refresh of the typo dictionary is running; try again")
+            self.stdout.write(f"typo dictionary: {size:,} stems (per user)")
             return
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM memories_searchlexeme")
@@ -43,6 +46,6 @@ class Command(BaseCommand):
         column = column_text_config()
         self.stdout.write(f"indexed with:       {column}")
         self.stdout.write(f"SEARCH_TEXT_CONFIG: {settings.SEARCH_TEXT_CONFIG}")
-        self.stdout.write(f"typo dictionary:    {stems:,} stems")
+        self.stdout.write(f"typo dictionary:    {stems:,} stems (per user)")
         if column != settings.SEARCH_TEXT_CONFIG:
             self.stdout.write("they differ: run `manage.py textsearch apply`")
