@@ -692,6 +692,57 @@ def keyword_selectivity(user_id: int, queries: list[Query]) -> dict:
     }
 
 
+def misspell(text: str, rng: np.random.Generator) -> str:
+    """Each word of 5+ letters with two neighbouring inner letters swapped or one dropped."""
+    words = []
+    for word in text.split():
+        if len(word) >= 5:
+            i = int(rng.integers(1, len(word) - 2))
+            if rng.random() < 0.5:
+                word = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            else:
+                word = word[:i] + word[i + 1 :]
+        words.append(word)
+    return " ".join(words)
+
+
+def measure_typos(user_id: int, queries: list[Query], seed: int) -> dict:
+    """The typo dictionaries built from every memory (what migration memories/0003 and the
+    nightly rebuild do), then keyword search for misspelt queries: time, and how often the
+    best answer to the query as meant is among the answers to the misspelt one."""
+    from accounts.models import User
+    from memories.lexicon import lexicon_rebuild
+    from memories.search import memory_search_keyword
+
+    started = time.perf_counter()
+    stems = lexicon_rebuild()
+    rebuild_seconds = time.perf_counter() - started
+    user = User.objects.get(pk=user_id)
+    rng = np.random.default_rng(seed)
+    pairs = [(q.text, misspell(q.text, rng)) for q in queries]
+    pairs = [(meant, typed) for meant, typed in pairs if meant != typed]
+    times, found, kept = [], 0, 0
+    for meant, typed in pairs:
+        best = memory_search_keyword(user=user, query=meant, limit=1)
+        memory_search_keyword(user=user, query=typed)  # warm
+        started = time.perf_counter()
+        hits = memory_search_keyword(user=user, query=typed)
+        times.append((time.perf_counter() - started) * 1000)
+        found += bool(hits)
+        if best and best[0].memory.pk in {hit.memory.pk for hit in hits}:
+            kept += 1
+    meant_found = sum(1 for meant, _ in pairs if memory_search_keyword(user=user, query=meant))
+    return {
+        "dictionary_rebuild_seconds": rebuild_seconds,
+        "dictionary_stems": stems,
+        "misspelt_queries": len(pairs),
+        "search_p50_ms": percentile(times, 50),
+        "search_p95_ms": percentile(times, 95),
+        "answered_share": found / len(pairs),
+        "best_answer_kept_share": kept / max(1, meant_found),
+    }
+
+
 # --- HTTP --------------------------------------------------------------------------------
 
 
@@ -915,6 +966,9 @@ def main() -> int:
             "db_server": server_times(light_id, light_queries),
         }
         report["keyword_selectivity"] = keyword_selectivity(people.heavy_id, queries)
+        print("typo dictionary and misspelt queries", flush=True)
+        report["typos"] = measure_typos(people.heavy_id, queries, args.seed)
+        print(json.dumps(report["typos"], indent=2), flush=True)
         print("API", flush=True)
         seed_query_cache(queries)
         report["in_process"] = {

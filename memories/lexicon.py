@@ -78,13 +78,14 @@ def lexicon_rebuild() -> int | None:
 
 # For each query word that is a word of the configuration (not a stop word), the user's
 # closest stems: pg_trgm's `%` (similarity above pg_trgm.similarity_threshold, 0.3 by
-# default) and `<->` (distance) through the GiST index on (user, lexeme).
+# default) and `<->` (distance) through the GiST index on (user, lexeme); the user id is
+# cast to bigint, as btree_gist has no cross-type `=` and would otherwise filter, not search.
 _SIMILAR_SQL = """
 SELECT q.word, l.lexeme
 FROM unnest(%(words)s::text[]) WITH ORDINALITY AS q(word, position)
 CROSS JOIN LATERAL (
     SELECT lexeme FROM memories_searchlexeme
-    WHERE user_id = %(user_id)s AND lexeme %% q.word
+    WHERE user_id = %(user_id)s::bigint AND lexeme %% q.word
     ORDER BY lexeme <-> q.word, lexeme
     LIMIT %(per_word)s
 ) l
