@@ -471,7 +471,7 @@ PROFILED = [
     ("enrichment.services", "_apply"),
     ("enrichment.classify:Prototypes", "classify"),
     ("enrichment.services", "summarize"),
-    ("enrichment.services", "_vector_text"),
+    ("enrichment.services", "vector_literal"),
 ]
 
 

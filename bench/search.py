@@ -492,7 +492,9 @@ class Query:
 
     @property
     def literal(self) -> str:
-        return "[" + ",".join(f"{x:.7g}" for x in self.vector) + "]"
+        from enrichment.models import vector_literal
+
+        return vector_literal(self.vector)
 
 
 def make_queries(corpus: Corpus, topics: tuple[np.ndarray, np.ndarray], count: int) -> list[Query]:

@@ -5,6 +5,11 @@ from django.db import models
 from pgvector.django import VectorField
 
 
+def vector_literal(vector) -> str:
+    """A vector as pgvector's text input ('[0.1,0.2,…]'), to pass as a query parameter."""
+    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
 class Embedding(models.Model):
     """One memory's embedding by one model (DESIGN §5).
 

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from enrichment.guard import guarded_embed
-from enrichment.models import EmbeddingModel
+from enrichment.models import EmbeddingModel, vector_literal
 from enrichment.providers import ModelSpec, configured_spec, spec_check
 
 logger = logging.getLogger(__name__)
@@ -147,15 +147,11 @@ def reembed_batch(*, target: EmbeddingModel, size: int) -> int:
                 spec.dimensions,
                 [row[1] for _, row in stored],
                 [row[0] for _, row in stored],
-                [_vector_text(result.vectors[i]) for i, _ in stored],
+                [vector_literal(result.vectors[i]) for i, _ in stored],
                 [row[3] for _, row in stored],
             ],
         )
     return len(rows)
-
-
-def _vector_text(vector: list[float]) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
 
 
 def reembed_switch(*, target: EmbeddingModel) -> bool:

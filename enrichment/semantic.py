@@ -19,6 +19,7 @@ from django.db import connection
 from django_redis import get_redis_connection
 
 from enrichment.guard import AiUnavailable, guarded_embed
+from enrichment.models import vector_literal
 from enrichment.reembed import active_spec
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ def nearest_memories_sql(
     if until:
         filters.append("m.created_at < %(until)s")
         params["until"] = until
-    params["query"] = "[" + ",".join(f"{x:.7g}" for x in query.vector) + "]"
+    params["query"] = vector_literal(query.vector)
     distance = f"(e.embedding::{vector_type}) <=> %(query)s::{vector_type}"
     # Deleted memories have no embeddings (embeddings_forget), so without filters on the
     # memory the embeddings alone answer: for a user of a few hundred memories, Postgres

@@ -30,6 +30,7 @@ from billing.services import QuotaExceeded, usage_consume, usage_release
 from enrichment.breaker import State, ai_breaker
 from enrichment.classify import prototypes_for, summarize
 from enrichment.guard import AiUnavailable, guarded_embed
+from enrichment.models import vector_literal
 from enrichment.providers import ModelSpec, ProviderError
 from enrichment.reembed import active_spec
 from memories.models import Memory
@@ -314,14 +315,10 @@ def _apply(done, *, model: str, prototypes) -> set[str]:
                     dims,
                     [user_id for _, user_id in applied],
                     [memory_id for memory_id, _ in applied],
-                    [_vector_text(vectors[str(memory_id)]) for memory_id, _ in applied],
+                    [vector_literal(vectors[str(memory_id)]) for memory_id, _ in applied],
                 ],
             )
     return {str(memory_id) for memory_id, _ in applied}
-
-
-def _vector_text(vector: list[float]) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
 
 
 def embeddings_forget(*, user_id: int, memory_id) -> None:

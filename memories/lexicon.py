@@ -99,9 +99,14 @@ def similar_lexemes(
 ) -> dict[str, list[str]]:
     """The user's stems closest in spelling to each word (words with none are left out)."""
     found: dict[str, list[str]] = {}
-    params = {"words": [w.lower() for w in words], "config": config, "per_word": per_word}
+    params = {
+        "words": [w.lower() for w in words],
+        "user_id": user_id,
+        "config": config,
+        "per_word": per_word,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_SIMILAR_SQL, {**params, "user_id": user_id})
+        cursor.execute(_SIMILAR_SQL, params)
         for word, lexeme in cursor.fetchall():
             found.setdefault(word, []).append(lexeme)
     return found

@@ -12,8 +12,11 @@ import re
 import time
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core import checks
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+
+from memories.models import Memory, search_vector_expression
 
 _COLUMN_EXPRESSION_SQL = """
 SELECT pg_get_expr(d.adbin, d.adrelid)
@@ -47,22 +50,6 @@ def search_text_config() -> str:
     return _cached[1]
 
 
-# (SET CONSTRAINTS: deferred foreign-key checks of the transaction, if any, run first;
-# ALTER TABLE refuses to run with them pending.)
-# The same expression as Memory.search_vector's, with another configuration.
-_REGENERATE_SQL = """
-SET CONSTRAINTS ALL IMMEDIATE;
-DROP INDEX IF EXISTS memory_search_vector;
-ALTER TABLE memories_memory DROP COLUMN search_vector;
-ALTER TABLE memories_memory ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector({config}, COALESCE(title, '')), 'A')
-    || setweight(to_tsvector({config}, COALESCE(content, '')), 'B')
-    || array_to_tsvector(ARRAY['#' || (user_id)::text])
-) STORED;
-CREATE INDEX memory_search_vector ON memories_memory USING gin (search_vector);
-"""
-
-
 class UnknownTextConfig(ValueError):
     pass
 
@@ -81,11 +68,31 @@ def text_config_apply(config: str) -> bool:
             )
     if column_text_config() == config:
         return False
-    literal = "'" + config.replace("'", "''") + "'::regconfig"  # an existing name, quoted
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_REGENERATE_SQL.format(config=literal))
+    _regenerate_column(config)
     _cached = None
     return True
+
+
+def _regenerate_column(config: str) -> None:
+    """Drop the generated column and add it again with the model's expression in `config`
+    (a generated column's expression cannot be altered), then its GIN index."""
+    old = Memory._meta.get_field("search_vector")
+    new = models.GeneratedField(
+        expression=search_vector_expression(config),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    # Bound to the model as contribute_to_class would, without adding it to Memory's fields.
+    new.set_attributes_from_name(old.name)
+    new.model, new._query = Memory, old._query
+    index = next(i for i in Memory._meta.indexes if i.name == "memory_search_vector")
+    with transaction.atomic(), connection.schema_editor(atomic=False) as editor:
+        # Deferred foreign-key checks of the transaction, if any, must run first: ALTER TABLE
+        # refuses to run with them pending.
+        editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        editor.remove_field(Memory, old)  # drops its index with it
+        editor.add_field(Memory, new)
+        editor.add_index(Memory, index)
 
 
 @checks.register(checks.Tags.database)
