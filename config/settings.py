@@ -203,6 +203,9 @@ ENRICHMENT_MAX_ATTEMPTS = env.int("ENRICHMENT_MAX_ATTEMPTS", default=5)
 ENRICHMENT_LEASE_SECONDS = env.int("ENRICHMENT_LEASE_SECONDS", default=300)
 ENRICHMENT_TASK_TIME_LIMIT = env.int("ENRICHMENT_TASK_TIME_LIMIT", default=240)
 ENRICHMENT_BACKLOG_ALERT = env.int("ENRICHMENT_BACKLOG_ALERT", default=5000)
+# A web process that saw the enrichment kick flag set skips asking Redis again for this long;
+# the task that clears the flag claims once more at least this long after (enrichment.tasks).
+ENRICHMENT_KICK_DEBOUNCE_SECONDS = env.float("ENRICHMENT_KICK_DEBOUNCE_SECONDS", default=0.5)
 # Alerts go to Slack when a bot token is set, else to the log.
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
 SLACK_CHANNEL = env.str("SLACK_CHANNEL", default="#memory-connector-ops")

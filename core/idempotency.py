@@ -29,6 +29,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.db import execute_prepared, raw_connection
 from core.models import IdempotencyKey
 from core.problems import Problem, problem_response
 
@@ -122,16 +123,19 @@ def _lock_and_read(*, user_id: int, key: str) -> tuple[bool, tuple | None]:
 
     Uses the psycopg connection directly, as Django's cursor has no pipeline mode.
     """
-    connection.ensure_connection()
-    raw = connection.connection
+    raw = raw_connection()
     with connection.wrap_database_errors:
         with raw.pipeline():
             lock = psycopg.Cursor(raw)
             lock.execute(
-                "SELECT pg_try_advisory_xact_lock(%s::bigint)", [idempotency_lock_id(user_id, key)]
+                "SELECT pg_try_advisory_xact_lock(%s::bigint)",
+                [idempotency_lock_id(user_id, key)],
+                prepare=True,
             )
             read = psycopg.Cursor(raw)
-            read.execute(_STORED_SQL, {"user": user_id, "key": key, "now": timezone.now()})
+            read.execute(
+                _STORED_SQL, {"user": user_id, "key": key, "now": timezone.now()}, prepare=True
+            )
         locked = lock.fetchone()[0]
         stored = read.fetchone()
     return locked, (stored if locked else None)
@@ -150,7 +154,7 @@ INSERT INTO core_idempotencykey
     (user_id, key, fingerprint, method, path, response_status, response_body, response_headers,
      created_at, expires_at)
 VALUES (%(user)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, %(status)s, %(body)s,
-        %(headers)s, %(now)s, %(expires)s)
+        %(headers)s::jsonb, %(now)s, %(expires)s)
 ON CONFLICT (user_id, key) DO UPDATE
     SET fingerprint = EXCLUDED.fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
         response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
@@ -169,22 +173,21 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse) -> None:
         return
     now = timezone.now()
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STORE_SQL,
-            {
-                "user": pending.user_id,
-                "key": pending.key,
-                "fingerprint": pending.fingerprint,
-                "method": pending.method,
-                "path": pending.path,
-                "status": response.status_code,
-                "body": response.content,
-                "headers": json.dumps(headers),
-                "now": now,
-                "expires": now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
-            },
-        )
+    execute_prepared(
+        _STORE_SQL,
+        {
+            "user": pending.user_id,
+            "key": pending.key,
+            "fingerprint": pending.fingerprint,
+            "method": pending.method,
+            "path": pending.path,
+            "status": response.status_code,
+            "body": response.content,
+            "headers": json.dumps(headers),
+            "now": now,
+            "expires": now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
+        },
+    )
 
 
 def idempotency_keys_purge(*, now: Any = None) -> int:

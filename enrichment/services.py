@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -331,21 +332,41 @@ def embeddings_forget(*, user_id: int, memory_id) -> None:
         )
 
 
-def enrichment_kick() -> None:
+# When this process last saw the kick flag set (time.monotonic()), for debounced kicks.
+_kick_seen_at: float | None = None
+
+
+def enrichment_kick(*, debounced: bool = False) -> None:
     """Ask a worker to enrich what is pending. Called after a save commits; at most one task
     waits in the queue at a time (the task clears the flag before it claims), so a burst of
     saves becomes a few batched calls. A broker or Redis failure is logged, never raised: the
-    sweeper picks the memories up within a minute."""
+    sweeper picks the memories up within a minute.
+
+    `debounced` (the save path): if this process saw the flag set less than
+    ENRICHMENT_KICK_DEBOUNCE_SECONDS ago, it does not ask Redis again. Nothing is missed: a
+    flag seen set is cleared later by the task it announced, and that task claims once more
+    at least the debounce after clearing it (enrich_pending), so it sees every save
+    committed in the window. A burst of saves costs each web process one Redis call per
+    window instead of one per save.
+    """
+    global _kick_seen_at
     from enrichment.tasks import enrich_pending
 
+    now = time.monotonic()
+    window = settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS
+    if debounced and _kick_seen_at is not None and now - _kick_seen_at < window:
+        return
     try:
         if get_redis_connection("default").set(KICK_KEY, 1, nx=True, ex=60):
             enrich_pending.delay()
+        _kick_seen_at = now  # taken before the SET: the flag was set no earlier than this
     except Exception:
         logger.warning("enrichment not queued; the sweeper will pick it up", exc_info=True)
 
 
 def enrichment_kick_clear() -> None:
+    global _kick_seen_at
+    _kick_seen_at = None
     try:
         get_redis_connection("default").delete(KICK_KEY)
     except Exception:

@@ -10,6 +10,7 @@ re-enqueues once the breaker closes.
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -48,14 +49,21 @@ MAX_BATCHES_PER_TASK = 50
 def enrich_pending(self, memory_ids: list[str] | None = None) -> dict:
     """Enrich pending memories in batches until none is left (or the breaker opens)."""
     enrichment_kick_clear()  # before claiming: a save committed after this kicks again
+    # A web process that saw the flag just before it was cleared may skip kicking for the
+    # debounce window (enrichment_kick): the last claim comes after that window has passed.
+    settled_at = time.monotonic() + settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS
     enriched = 0
     for _ in range(MAX_BATCHES_PER_TASK):
         outcome = enrich_batch(memory_ids=memory_ids)
         enriched += outcome.enriched
         if outcome.error and outcome.transient:
             raise self.retry(countdown=_backoff(self.request.retries))
-        if outcome.unavailable or outcome.error or not outcome.claimed:
+        if outcome.unavailable or outcome.error:
             break
+        if not outcome.claimed:
+            if memory_ids is not None or time.monotonic() >= settled_at:
+                break
+            time.sleep(max(0.0, settled_at - time.monotonic()))
     else:
         enrichment_kick()  # more is waiting: hand over to a fresh task
     return {"enriched": enriched}

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.services import Consumption, usage_consumption, usage_release
+from core.db import execute_prepared
 from memories.models import Memory
 from memories.normalization import clean_tags, content_hash
 from memories.selectors import memory_get, memory_queryset
@@ -43,7 +44,7 @@ class VersionConflict(Exception):
 def _enrichment_kick() -> None:
     from enrichment.services import enrichment_kick  # enrichment builds on memories
 
-    enrichment_kick()
+    enrichment_kick(debounced=True)
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,7 @@ def _insert_and_count(memory: Memory, consumption: Consumption) -> dict[str, int
         "SELECT EXISTS (SELECT FROM inserted), "
         "ARRAY(SELECT limit_name FROM counted), ARRAY(SELECT count FROM counted)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *consumption.params])
-        inserted, names, counts = cursor.fetchone()
+    inserted, names, counts = execute_prepared(sql, [*values, *consumption.params]).fetchone()
     if not inserted:
         return None
     memory._state.adding = False
