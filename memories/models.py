@@ -77,8 +77,10 @@ class Memory(models.Model):
     enrichment_attempts = models.PositiveSmallIntegerField(default=0)
     enrichment_lease_until = models.DateTimeField(null=True, blank=True)
     enrichment_error = models.CharField(max_length=500, blank=True)
+    # Indexed only where set (see Meta): nearly every row has none, and a full index would
+    # cost every save an insert.
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # sha256 of the normalized content and URL; see memories.normalization.
     content_hash = models.CharField(max_length=64)
@@ -111,6 +113,11 @@ class Memory(models.Model):
             # Rows changed since a moment (the search lexicon's refresh); nearly free to keep,
             # as rows are written roughly in time order.
             BrinIndex(fields=["updated_at"], name="memory_updated_brin"),
+            models.Index(
+                fields=["duplicate_of"],
+                name="memory_duplicate_of",
+                condition=Q(duplicate_of__isnull=False),
+            ),
         ]
         constraints = [
             # Exact duplicates: one live memory per normalized content (see normalization.py).

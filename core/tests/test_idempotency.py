@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from core.models import IdempotencyKey
@@ -157,6 +158,93 @@ def test_a_5xx_after_writing_rolls_the_writes_back_with_the_key(api, monkeypatch
     assert save(api, {"content": "half done"}).status_code == 500
     assert Memory.objects.count() == 0
     assert IdempotencyKey.objects.count() == 0
+
+
+def _committed_counts() -> tuple[int, int]:
+    """(memories, stored answers) as another connection sees them: committed rows only."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM memories_memory),"
+                " (SELECT count(*) FROM core_idempotencykey)"
+            )
+            return cursor.fetchone()
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_owning_its_transaction_stores_the_answer_with_the_commit(api, monkeypatch):
+    import core.idempotency as idempotency
+    import memories.services as services
+
+    commits, seen_after_commit = [], []
+    finish = idempotency.idempotency_finish
+
+    def finish_spy(**kwargs):
+        commits.append(kwargs["commit"])
+        return finish(**kwargs)
+
+    monkeypatch.setattr(idempotency, "idempotency_finish", finish_spy)
+    # on_commit work (the enrichment kick) runs after the real COMMIT: it sees both rows.
+    monkeypatch.setattr(
+        services, "_enrichment_kick", lambda: seen_after_commit.append(_committed_counts())
+    )
+
+    first = save(api, {"content": "one round trip"})
+    assert first.status_code == 201
+    assert commits == [True]
+    assert seen_after_commit == [(1, 1)]
+    again = save(api, {"content": "one round trip"})
+    assert again["Idempotent-Replayed"] == "true" and again.content == first.content
+    assert _committed_counts() == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_that_fails_answers_500_and_stores_nothing(api):
+    """A deferred constraint fails at COMMIT, after the view answered 201: the client gets a
+    500, neither the memory nor the answer is kept, and a retry with the key runs again."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE FUNCTION test_refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'refused at commit'; END $$;
+            CREATE CONSTRAINT TRIGGER test_refuse_at_commit AFTER INSERT ON memories_memory
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+            WHEN (NEW.content = 'fails at commit') EXECUTE FUNCTION test_refuse_at_commit();
+            """
+        )
+    try:
+        api.raise_request_exception = False
+        assert save(api, {"content": "fails at commit"}).status_code == 500
+        assert _committed_counts() == (0, 0)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER test_refuse_at_commit ON memories_memory;"
+                " DROP FUNCTION test_refuse_at_commit();"
+            )
+    retried = save(api, {"content": "fails at commit"})
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
+    assert _committed_counts() == (1, 1)
+
+
+def test_inside_an_outer_transaction_the_answer_waits_for_its_commit(api, monkeypatch):
+    """In a caller's transaction (here the test's), the answer is stored without committing."""
+    import core.idempotency as idempotency
+
+    commits = []
+    finish = idempotency.idempotency_finish
+    monkeypatch.setattr(
+        idempotency,
+        "idempotency_finish",
+        lambda **kwargs: (commits.append(kwargs["commit"]), finish(**kwargs))[1],
+    )
+    assert save(api, {"content": "nested"}).status_code == 201
+    assert commits == [False]
+    assert connection.in_atomic_block
+    assert IdempotencyKey.objects.count() == 1
 
 
 def test_a_4xx_about_the_payload_is_replayed(api):
