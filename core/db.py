@@ -3,11 +3,13 @@
 Django's PostgreSQL cursor binds parameters on the client (it inlines them into the SQL
 text), so Postgres parses and plans every statement again. The save path runs the same few
 statements thousands of times a minute on each persistent connection; as server-side
-prepared statements they are planned once per connection. These helpers use the psycopg
+prepared statements they are parsed once per connection (and planned once, when Postgres
+settles on a generic plan). These helpers use the psycopg
 connection under Django's, inside Django's transaction, with Django's error wrapping.
 
 Like the pipelined semantic search, they bypass Django's execute_wrapper and query logging,
-and prepared statements do not survive a transaction-mode pooler (see docs/operations.md).
+and prepared statements do not survive a transaction-mode pooler (see
+docs/enrichment-and-search.md, "Connection poolers").
 """
 
 from __future__ import annotations
