@@ -8,6 +8,7 @@ from django.contrib.postgres.indexes import BrinIndex, GinIndex, GistIndex, OpCl
 from django.contrib.postgres.search import SearchVector, SearchVectorCombinable, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
 # The tsvector is a generated column; this is the text search configuration the migrations
@@ -24,7 +25,7 @@ class OwnerLexeme(SearchVectorCombinable, models.Func):
     output_field = SearchVectorField()
 
 
-def search_vector_expression(config: str) -> SearchVector:
+def search_vector_expression(config: str) -> CombinedExpression:
     """The tsvector of a memory: title (weight A) and content (B) in the `config` text search
     configuration, plus the owner's lexeme: a query ANDs it in (memories.search.OwnerQuery),
     so the GIN index finds only the user's matches, even for a user with a tenth of a
