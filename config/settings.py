@@ -106,6 +106,11 @@ DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# Server-side prepared statements for the raw psycopg statements of hot paths (core.db):
+# Django's own cursors never prepare. Off behind a transaction-mode pooler (PgBouncer).
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+    5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+)
 
 REDIS_URL = env.str("REDIS_URL", default=embedded.default_redis_url())
 CACHES = {

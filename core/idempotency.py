@@ -179,6 +179,8 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool
     """
     if response.status_code >= 500 or response.status_code in _UNPINNED_STATUSES:
         return
+    if connection.needs_rollback:
+        return  # the request's writes will be rolled back: so would the answer
     now = timezone.now()
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
     params = {
@@ -208,6 +210,17 @@ def idempotency_keys_purge(*, now: Any = None) -> int:
     return deleted
 
 
+def _commits_at_block_exit() -> bool:
+    """True when the only atomic block open is the mixin's, and it will COMMIT at its exit:
+    not nested in a caller's transaction (or a test's), autocommit not turned off by hand
+    (commit_on_exit), and not marked for rollback."""
+    return (
+        len(connection.atomic_blocks) == 1
+        and connection.commit_on_exit
+        and not connection.needs_rollback
+    )
+
+
 class _Answered(Exception):
     def __init__(self, response: HttpResponse) -> None:
         self.response = response
@@ -221,12 +234,10 @@ class IdempotencyMixin:
     """
 
     _idempotency: Pending | None = None
-    _owns_transaction = False
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method in UNSAFE_METHODS and HEADER in request.headers:
             # One transaction: the advisory lock, the view's writes and the stored answer.
-            self._owns_transaction = not connection.in_atomic_block
             with transaction.atomic():
                 return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
@@ -264,6 +275,5 @@ class IdempotencyMixin:
         if pending is not None:
             if isinstance(response, Response):
                 response.render()
-            owned = self._owns_transaction and not connection.needs_rollback
-            idempotency_finish(pending=pending, response=response, commit=owned)
+            idempotency_finish(pending=pending, response=response, commit=_commits_at_block_exit())
         return response

@@ -58,12 +58,15 @@ def enrich_pending(self, memory_ids: list[str] | None = None) -> dict:
         enriched += outcome.enriched
         if outcome.error and outcome.transient:
             raise self.retry(countdown=_backoff(self.request.retries))
-        if outcome.unavailable or outcome.error:
+        if outcome.unavailable:
+            break  # the sweeper re-enqueues once calls may go through
+        if outcome.claimed and not outcome.error:
+            continue
+        # Nothing left, or a batch failed for good: stop, but not before the debounce
+        # window has passed, so the last claim sees every save whose kick was skipped.
+        if memory_ids is not None or time.monotonic() >= settled_at:
             break
-        if not outcome.claimed:
-            if memory_ids is not None or time.monotonic() >= settled_at:
-                break
-            time.sleep(max(0.0, settled_at - time.monotonic()))
+        time.sleep(max(0.0, settled_at - time.monotonic()))
     else:
         enrichment_kick()  # more is waiting: hand over to a fresh task
     return {"enriched": enriched}

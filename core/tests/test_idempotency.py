@@ -247,6 +247,18 @@ def test_inside_an_outer_transaction_the_answer_waits_for_its_commit(api, monkey
     assert IdempotencyKey.objects.count() == 1
 
 
+def test_the_save_path_statements_are_prepared_on_the_connection(api):
+    """core.db prepares them (server-side), so Postgres parses them once per connection."""
+    assert save(api, {"content": "prepared"}).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any("pg_try_advisory_xact_lock" in sql for sql in statements), statements
+    assert any("FROM core_idempotencykey" in sql for sql in statements), statements
+    assert any("INSERT INTO core_idempotencykey" in sql for sql in statements), statements
+    assert any("INSERT INTO memories_memory" in sql for sql in statements), statements
+
+
 def test_a_4xx_about_the_payload_is_replayed(api):
     first = save(api, {"content": ""})
     again = save(api, {"content": ""})

@@ -88,3 +88,23 @@ def test_a_task_that_finds_nothing_after_the_window_ends_at_once(settings, monke
     monkeypatch.setattr(tasks, "enrich_batch", lambda **kw: calls.append(kw) or BatchOutcome())
     tasks.enrich_pending()
     assert len(calls) == 1
+
+
+def test_a_batch_that_fails_for_good_still_ends_with_a_claim_after_the_window(
+    settings, monkeypatch
+):
+    """A non-transient provider error ends the task, but not before the window has passed:
+    a save whose kick was skipped meanwhile is still claimed (not left for the sweeper)."""
+    settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS = 0.2
+    outcomes = iter([BatchOutcome(claimed=3, error="bad request"), BatchOutcome(claimed=1)])
+    calls: list[float] = []
+
+    def enrich_batch(*, memory_ids=None):
+        calls.append(time.monotonic())
+        return next(outcomes, BatchOutcome())
+
+    monkeypatch.setattr(tasks, "enrich_batch", enrich_batch)
+    started = time.monotonic()
+    tasks.enrich_pending()
+    assert len(calls) == 3  # the failing batch, the claim after the window, the empty one
+    assert calls[1] - started >= 0.2

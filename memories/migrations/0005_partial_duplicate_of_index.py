@@ -2,10 +2,15 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # The new index is built without blocking saves (CREATE INDEX CONCURRENTLY cannot run in a
+    # transaction).
+    atomic = False
+
     dependencies = [
         ("memories", "0004_owner_lexeme"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -24,7 +29,7 @@ class Migration(migrations.Migration):
                 to="memories.memory",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="memory",
             index=models.Index(
                 condition=models.Q(("duplicate_of__isnull", False)),
