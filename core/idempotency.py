@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -127,15 +128,11 @@ def _lock_and_read(*, user_id: int, key: str) -> tuple[bool, tuple | None]:
     raw = raw_connection()
     with connection.wrap_database_errors:
         with raw.pipeline():
-            lock = psycopg.Cursor(raw)
-            lock.execute(
-                "SELECT pg_try_advisory_xact_lock(%s::bigint)",
-                [idempotency_lock_id(user_id, key)],
-                prepare=True,
+            lock = execute_prepared(
+                "SELECT pg_try_advisory_xact_lock(%s::bigint)", [idempotency_lock_id(user_id, key)]
             )
-            read = psycopg.Cursor(raw)
-            read.execute(
-                _STORED_SQL, {"user": user_id, "key": key, "now": timezone.now()}, prepare=True
+            read = execute_prepared(
+                _STORED_SQL, {"user": user_id, "key": key, "now": timezone.now()}
             )
         locked = lock.fetchone()[0]
         stored = read.fetchone()
@@ -195,13 +192,11 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool
         "now": now,
         "expires": now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
     }
-    if not commit:
-        execute_prepared(_STORE_SQL, params)
-        return
     raw = raw_connection()
-    with connection.wrap_database_errors, raw.pipeline():
-        psycopg.Cursor(raw).execute(_STORE_SQL, params, prepare=True)
-        psycopg.Cursor(raw).execute("COMMIT")
+    with connection.wrap_database_errors, raw.pipeline() if commit else nullcontext():
+        execute_prepared(_STORE_SQL, params)
+        if commit:
+            psycopg.Cursor(raw).execute("COMMIT")
 
 
 def idempotency_keys_purge(*, now: Any = None) -> int:
@@ -213,12 +208,8 @@ def idempotency_keys_purge(*, now: Any = None) -> int:
 def _commits_at_block_exit() -> bool:
     """True when the only atomic block open is the mixin's, and it will COMMIT at its exit:
     not nested in a caller's transaction (or a test's), autocommit not turned off by hand
-    (commit_on_exit), and not marked for rollback."""
-    return (
-        len(connection.atomic_blocks) == 1
-        and connection.commit_on_exit
-        and not connection.needs_rollback
-    )
+    (commit_on_exit). A block marked for rollback stores nothing (idempotency_finish)."""
+    return len(connection.atomic_blocks) == 1 and connection.commit_on_exit
 
 
 class _Answered(Exception):

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django_redis import get_redis_connection
 
+from core.db import raw_connection
 from enrichment.guard import AiUnavailable, guarded_embed
 from enrichment.models import vector_literal
 from enrichment.reembed import active_spec
@@ -84,8 +85,7 @@ def nearest_memories(*, user_id: int, query: QueryVector, limit: int, **filters)
     # Setting the index's options and the query go in one psycopg pipeline: one network
     # round trip, no transaction (Django's cursor has no pipeline mode). The options are the
     # session's, set before every semantic query, so no other query depends on them.
-    connection.ensure_connection()
-    raw = connection.connection
+    raw = raw_connection()
     with connection.wrap_database_errors:
         with raw.pipeline():
             psycopg.Cursor(raw).execute(
