@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import time
@@ -36,18 +37,26 @@ class RateLimited(Exception):
 _CONSUME_SQL = """
 INSERT INTO billing_usagecounter AS counter (user_id, limit_name, period_start, count)
 SELECT %s, wanted.limit_name, wanted.period_start, %s
-FROM unnest(%s::text[], %s::date[]) AS wanted(limit_name, period_start)
+FROM (VALUES {wanted}) AS wanted(limit_name, period_start)
 WHERE {gate}
 ON CONFLICT (user_id, limit_name, period_start) DO UPDATE
     SET count = counter.count + EXCLUDED.count
     -- An unlimited (NULL) limit compares as the largest count a column can hold.
-    WHERE counter.count + EXCLUDED.count <= COALESCE(
-        (SELECT w.max_count
-         FROM unnest(%s::text[], %s::integer[]) AS w(limit_name, max_count)
-         WHERE w.limit_name = counter.limit_name),
-        2147483647)
+    WHERE counter.count + EXCLUDED.count <= CASE counter.limit_name {limits} END
 RETURNING counter.limit_name, counter.count
 """
+
+
+@functools.cache
+def _consume_sql(limit_count: int, gate: str) -> str:
+    """The statement for `limit_count` limits, with one scalar parameter per value: psycopg
+    dumps scalars faster than arrays, and the text is the same for each call with as many
+    limits, so it prepares once."""
+    return _CONSUME_SQL.format(
+        wanted=", ".join(["(%s::text, %s::date)"] * limit_count),
+        limits=" ".join(["WHEN %s::text THEN COALESCE(%s::integer, 2147483647)"] * limit_count),
+        gate=gate,
+    )
 
 
 @dataclass(frozen=True)
@@ -112,15 +121,18 @@ def usage_consumption(
     for name, limit in limits.items():
         if limit is not None and amount > limit:
             raise _exceeded(user_id, name, limit, periods[name])
-    names = list(limits)
-    values = [limits[name] for name in names]
     return Consumption(
         user_id=user_id,
         amount=amount,
         limits=limits,
         periods=periods,
-        sql=_CONSUME_SQL.format(gate=gate),
-        params=[user_id, amount, names, [periods[name].start for name in names], names, values],
+        sql=_consume_sql(len(limits), gate),
+        params=[
+            user_id,
+            amount,
+            *(value for name in limits for value in (name, periods[name].start)),
+            *(value for name, limit in limits.items() for value in (name, limit)),
+        ],
     )
 
 

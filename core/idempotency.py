@@ -111,32 +111,18 @@ def idempotency_begin(
     return _replay(status=status, body=bytes(stored_body), headers=headers)
 
 
-_STORED_SQL = """
-SELECT fingerprint, method, path, response_status, response_body, response_headers
-FROM core_idempotencykey
-WHERE user_id = %(user)s AND key = %(key)s AND expires_at > %(now)s
-"""
-
-
 def _lock_and_read(*, user_id: int, key: str) -> tuple[bool, tuple | None]:
-    """Try the key's advisory lock, then read its stored answer: two statements, so the read
-    sees what the lock's last holder committed (one statement's snapshot would predate the
-    lock), sent in one pipeline with the transaction's BEGIN: one network round trip.
-
-    Uses the psycopg connection directly, as Django's cursor has no pipeline mode.
+    """Try the key's advisory lock, then read its stored answer, in one call of the
+    `idempotency_claim` function (migration core/0003): its read runs after the lock, with a
+    new snapshot, so it sees what the lock's previous holder committed (one statement's
+    snapshot would predate the lock). The stored answer, or None, is only read if locked.
     """
-    raw = raw_connection()
-    with connection.wrap_database_errors:
-        with raw.pipeline():
-            lock = execute_prepared(
-                "SELECT pg_try_advisory_xact_lock(%s::bigint)", [idempotency_lock_id(user_id, key)]
-            )
-            read = execute_prepared(
-                _STORED_SQL, {"user": user_id, "key": key, "now": timezone.now()}
-            )
-        locked = lock.fetchone()[0]
-        stored = read.fetchone()
-    return locked, (stored if locked else None)
+    row = execute_prepared(
+        "SELECT * FROM idempotency_claim(%s, %s, %s, %s)",
+        [idempotency_lock_id(user_id, key), user_id, key, timezone.now()],
+    ).fetchone()
+    locked, stored = row[0], row[1:]
+    return locked, (stored if stored[0] is not None else None)
 
 
 def _replay(*, status: int, body: bytes, headers: dict[str, str] | str) -> HttpResponse:
