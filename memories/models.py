@@ -67,17 +67,22 @@ class Memory(models.Model):
     content = models.TextField()
     url = models.URLField(max_length=2048, blank=True)
     tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
-    category = models.CharField(max_length=64, blank=True)
-    summary = models.CharField(max_length=500, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    # The fields below that a new memory never sets have database defaults too (the same
+    # as Python's): memory_create's INSERT leaves them out (fewer parameters on the save path).
+    category = models.CharField(max_length=64, blank=True, default="", db_default="")
+    summary = models.CharField(max_length=500, blank=True, default="", db_default="")
+    version = models.PositiveIntegerField(default=1, db_default=1)
     enrichment_status = models.CharField(
-        max_length=16, choices=EnrichmentStatus.choices, default=EnrichmentStatus.PENDING
+        max_length=16,
+        choices=EnrichmentStatus.choices,
+        default=EnrichmentStatus.PENDING,
+        db_default=EnrichmentStatus.PENDING,
     )
     # Enrichment bookkeeping (enrichment.services): tries so far, until when a worker owns
     # the memory, and why the last try failed.
-    enrichment_attempts = models.PositiveSmallIntegerField(default=0)
+    enrichment_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     enrichment_lease_until = models.DateTimeField(null=True, blank=True)
-    enrichment_error = models.CharField(max_length=500, blank=True)
+    enrichment_error = models.CharField(max_length=500, blank=True, default="", db_default="")
     # Indexed only where set (see Meta): nearly every row has none, and a full index would
     # cost every save an insert.
     duplicate_of = models.ForeignKey(
