@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from rest_framework import serializers
 
@@ -73,6 +75,19 @@ class StrictCharField(serializers.CharField):
 
 class MemoryWriteSerializer(serializers.Serializer):
     """Fields a client may set."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # DRF deep-copies the declared fields for every instance, which rebuilds each one
+        # from its arguments: ~70 us a save, more than validating the input. These fields
+        # keep no state while validating (their validators, choices and a list's child are
+        # only read), so a shallow copy, bound to this serializer, is enough. A nested
+        # serializer does keep state (its data and errors): it is still deep-copied.
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     content = StrictCharField(allow_blank=False)
     title = StrictCharField(required=False, allow_blank=True, max_length=300)
