@@ -108,14 +108,19 @@ def test_50_concurrent_searches_at_limit_minus_one_let_one_through_with_retry_af
 ):
     plan, _ = Plan.objects.update_or_create(name="searchy", defaults={"searches_per_minute": 10})
     _, auth = account(plan)
+    _, warm_up_auth = account()  # the default plan, under its limit with these few searches
+
+    def search(headers=auth):
+        return requests.get(
+            f"{gunicorn_server}/api/v1/search", params={"q": "milk"}, headers=headers, timeout=30
+        )
+
+    # Every worker's first search may be slow (lazy imports, the query model): make it another
+    # user's, so the counted searches below are quick.
+    assert {r.status_code for r in fire_together([lambda: search(warm_up_auth)] * 8)} == {200}
     # Fixed one-minute windows: start well inside one so the burst cannot straddle two.
     if time.time() % 60 > 45:
         time.sleep(60 - time.time() % 60 + 0.5)
-
-    def search():
-        return requests.get(
-            f"{gunicorn_server}/api/v1/search", params={"q": "milk"}, headers=auth, timeout=30
-        )
 
     for _ in range(9):
         assert search().status_code == 200

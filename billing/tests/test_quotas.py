@@ -2,11 +2,13 @@
 
 import datetime as dt
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+import billing.services
 from billing.models import Plan, UsageCounter
 from billing.services import QuotaExceeded, usage_consume, usage_consume_many
 from memories.models import Memory
@@ -24,11 +26,13 @@ def tight_plan(user):
 
 
 @pytest.fixture
-def inside_a_rate_window():
-    """Search rates count in fixed one-minute windows: start well inside one, so a test's
-    few requests cannot straddle two (which made these tests fail once in a while)."""
-    if time.time() % 60 > 55:
-        time.sleep(60 - time.time() % 60 + 0.1)
+def inside_a_rate_window(monkeypatch):
+    """Search rates count in fixed one-minute windows. The rate limiter's clock stands still
+    in the middle of the current one, so a test's requests cannot straddle two however slow
+    they are (the first search of a process may load a model)."""
+    frozen = (time.time() // 60) * 60 + 30
+    monkeypatch.setattr(billing.services, "time", SimpleNamespace(time=lambda: frozen))
+    return frozen
 
 
 def save(client, content):
@@ -121,7 +125,7 @@ def test_searches_per_minute_is_429_with_retry_after(api, tight_plan, inside_a_r
     response = api.get("/api/v1/search?q=x")
     body = assert_problem(response, 429, "rate_limited")
     retry_after = int(response["Retry-After"])
-    assert 1 <= retry_after <= 60
+    assert retry_after == 30  # the rest of the (frozen) window
     assert body["retry_after"] == retry_after and body["limit"] == 2
 
 
