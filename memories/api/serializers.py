@@ -73,21 +73,31 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def _field_copy(field: serializers.Field) -> serializers.Field:
+    """A copy of a declared field for one serializer instance: shallow, with a list's child
+    copied and bound to the copy too (so its root is this serializer). Serializers keep state
+    (their data and errors), so one nested anywhere is deep-copied as DRF does."""
+    child = getattr(field, "child", None)
+    if isinstance(field, serializers.BaseSerializer) or isinstance(
+        child, serializers.BaseSerializer
+    ):
+        return copy.deepcopy(field)
+    copied = copy.copy(field)
+    if child is not None:
+        copied.child = _field_copy(child)
+        copied.child.parent = copied  # the rest of its binding (name, source) is the same
+    return copied
+
+
 class MemoryWriteSerializer(serializers.Serializer):
     """Fields a client may set."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # DRF deep-copies the declared fields for every instance, which rebuilds each one
         # from its arguments: ~70 us a save, more than validating the input. These fields
-        # keep no state while validating (their validators, choices and a list's child are
-        # only read), so a shallow copy, bound to this serializer, is enough. A nested
-        # serializer does keep state (its data and errors): it is still deep-copied.
-        return {
-            name: copy.deepcopy(field)
-            if isinstance(field, serializers.BaseSerializer)
-            else copy.copy(field)
-            for name, field in self._declared_fields.items()
-        }
+        # keep no state while validating (their validators and choices are only read), so a
+        # shallow copy, bound to this serializer, is enough (see _field_copy).
+        return {name: _field_copy(field) for name, field in self._declared_fields.items()}
 
     content = StrictCharField(allow_blank=False)
     title = StrictCharField(required=False, allow_blank=True, max_length=300)

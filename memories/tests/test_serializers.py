@@ -25,11 +25,19 @@ def test_the_declared_fields_stay_unbound():
             assert (field.field_name, field.parent) == (None, None)
 
 
+def test_a_list_s_items_belong_to_the_serializer_being_validated():
+    serializer = MemoryCreateSerializer(data={"content": "x", "tags": ["a"]}, context={"k": 1})
+    child = serializer.fields["tags"].child
+    assert child.root is serializer and child.context == {"k": 1}
+    assert child is not MemoryCreateSerializer._declared_fields["tags"].child
+
+
 def test_threads_validating_at_once_get_their_own_answers():
     def validate(number: int) -> tuple[bool, dict]:
         data = {"content": f"note {number}", "tags": [f"t{number}"]}
         if number % 2:
             data["kind"] = "not-a-kind"
+            data["title"] = "x" * (301 + number % 5)  # a max_length error too
         serializer = MemoryCreateSerializer(data=data)
         valid = serializer.is_valid()
         return valid, (serializer.validated_data if valid else dict(serializer.errors))
@@ -38,6 +46,7 @@ def test_threads_validating_at_once_get_their_own_answers():
         answers = list(pool.map(validate, range(400)))
     for number, (valid, answer) in enumerate(answers):
         if number % 2:
-            assert not valid and set(answer) == {"kind"}
+            assert not valid and set(answer) == {"kind", "title"}
+            assert "300" in str(answer["title"][0])
         else:
             assert valid and answer == {"content": f"note {number}", "tags": [f"t{number}"]}
