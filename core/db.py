@@ -19,13 +19,21 @@ from typing import Any
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+
+def default_connection() -> BaseDatabaseWrapper:
+    """Django's default connection wrapper itself, connected. Not django.db.connection: each
+    attribute read through that proxy looks the connection up again (a few microseconds
+    apiece on a hot path)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    wrapper.ensure_connection()
+    return wrapper
 
 
 def raw_connection() -> psycopg.Connection:
     """The open psycopg connection under Django's default connection."""
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    wrapper.ensure_connection()
-    return wrapper.connection
+    return default_connection().connection
 
 
 def execute_prepared(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> psycopg.Cursor:
@@ -34,10 +42,7 @@ def execute_prepared(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> psy
     Parameters are typed by psycopg, not inlined: cast in the SQL where Postgres cannot infer
     a type (e.g. `%s::jsonb` for a JSON string, `%s::integer[]` for a list of None).
     """
-    # The wrapper itself, not django.db.connection: each attribute read through that proxy
-    # looks the connection up again (a few microseconds apiece on a hot path).
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    wrapper.ensure_connection()
+    wrapper = default_connection()
     cursor = psycopg.Cursor(wrapper.connection)
     with wrapper.wrap_database_errors:
         cursor.execute(sql, params, prepare=True)

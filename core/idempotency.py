@@ -31,7 +31,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.db import execute_prepared, raw_connection
+from core.db import default_connection, execute_prepared
 from core.models import IdempotencyKey
 from core.problems import Problem, problem_response
 
@@ -178,11 +178,11 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool
         "now": now,
         "expires": now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
     }
-    raw = raw_connection()
-    with connection.wrap_database_errors, raw.pipeline() if commit else nullcontext():
+    db = default_connection()
+    with db.wrap_database_errors, db.connection.pipeline() if commit else nullcontext():
         execute_prepared(_STORE_SQL, params)
         if commit:
-            psycopg.Cursor(raw).execute("COMMIT")
+            psycopg.Cursor(db.connection).execute("COMMIT")
 
 
 def idempotency_keys_purge(*, now: Any = None) -> int:

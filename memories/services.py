@@ -7,13 +7,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from billing.services import Consumption, usage_consumption, usage_release
-from core.db import execute_prepared
+from core.db import default_connection, execute_prepared
 from memories.models import Memory
 from memories.normalization import clean_tags, content_hash
 from memories.selectors import memory_get, memory_queryset
@@ -88,7 +88,7 @@ def _insert_and_count(memory: Memory, consumption: Consumption) -> dict[str, int
     only if the INSERT returned a row, so a duplicate counts nothing.
     """
     insert_sql, fields = _insert_sql()
-    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup instead of one per field
+    db = default_connection()  # not the proxy: one lookup instead of one per field
     values = [f.get_db_prep_save(f.pre_save(memory, add=True), db) for f in fields]
     sql = (
         f"WITH inserted AS ({insert_sql}), counted AS ({consumption.sql}) "  # noqa: S608 (our own SQL)
