@@ -116,8 +116,8 @@ def test_50_concurrent_searches_at_limit_minus_one_let_one_through_with_retry_af
         )
 
     # Every worker's first search may be slow (lazy imports, the query model): make it another
-    # user's, so the counted searches below are quick.
-    # Sixteen at once over four sync workers: each worker takes some.
+    # user's, so the counted searches below are quick. Sixteen at once over four sync
+    # workers, so each worker takes some.
     assert {r.status_code for r in fire_together([lambda: search(warm_up_auth)] * 16)} == {200}
     # Fixed one-minute windows: start well inside one so the burst cannot straddle two.
     if time.time() % 60 > 45:

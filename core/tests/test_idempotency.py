@@ -174,12 +174,12 @@ def _committed_counts() -> tuple[int, int]:
         other.close()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_request_owning_its_transaction_stores_the_answer_with_the_commit(api, monkeypatch):
+@pytest.fixture
+def finish_commits(monkeypatch) -> list[bool]:
+    """The `commit` argument of every idempotency_finish call, in order."""
     import core.idempotency as idempotency
-    import memories.services as services
 
-    commits, seen_after_commit = [], []
+    commits: list[bool] = []
     finish = idempotency.idempotency_finish
 
     def finish_spy(**kwargs):
@@ -187,6 +187,16 @@ def test_a_request_owning_its_transaction_stores_the_answer_with_the_commit(api,
         return finish(**kwargs)
 
     monkeypatch.setattr(idempotency, "idempotency_finish", finish_spy)
+    return commits
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_owning_its_transaction_stores_the_answer_with_the_commit(
+    api, monkeypatch, finish_commits
+):
+    import memories.services as services
+
+    seen_after_commit = []
     # on_commit work (the enrichment kick) runs after the real COMMIT: it sees both rows.
     monkeypatch.setattr(
         services, "_enrichment_kick", lambda: seen_after_commit.append(_committed_counts())
@@ -194,7 +204,7 @@ def test_a_request_owning_its_transaction_stores_the_answer_with_the_commit(api,
 
     first = save(api, {"content": "one round trip"})
     assert first.status_code == 201
-    assert commits == [True]
+    assert finish_commits == [True]
     assert seen_after_commit == [(1, 1)]
     again = save(api, {"content": "one round trip"})
     assert again["Idempotent-Replayed"] == "true" and again.content == first.content
@@ -230,19 +240,10 @@ def test_a_commit_that_fails_answers_500_and_stores_nothing(api):
     assert _committed_counts() == (1, 1)
 
 
-def test_inside_an_outer_transaction_the_answer_waits_for_its_commit(api, monkeypatch):
+def test_inside_an_outer_transaction_the_answer_waits_for_its_commit(api, finish_commits):
     """In a caller's transaction (here the test's), the answer is stored without committing."""
-    import core.idempotency as idempotency
-
-    commits = []
-    finish = idempotency.idempotency_finish
-    monkeypatch.setattr(
-        idempotency,
-        "idempotency_finish",
-        lambda **kwargs: (commits.append(kwargs["commit"]), finish(**kwargs))[1],
-    )
     assert save(api, {"content": "nested"}).status_code == 201
-    assert commits == [False]
+    assert finish_commits == [False]
     assert connection.in_atomic_block
     assert IdempotencyKey.objects.count() == 1
 
