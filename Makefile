@@ -47,9 +47,11 @@ bench: install-dev
 	$(PY) -m bench.enrich $(ENRICH_BENCH_ARGS)
 	$(PY) -m bench.search $(SEARCH_BENCH_ARGS)
 
+## lint: ruff, and import-linter's contracts for the layers (.importlinter, docs/architecture.md)
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import User
+from billing.signals import plan_limits_changed
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -38,3 +39,8 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "plan", "password1", "password2")}),
     )
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "plan" in form.changed_data:
+            plan_limits_changed.send(sender=User, plan_id=None, user_ids=[obj.pk])

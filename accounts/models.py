@@ -8,6 +8,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 
+def normalize_email(email: str) -> str:
+    """The one form an email is stored and looked up in: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -16,7 +21,7 @@ class UserManager(BaseUserManager["User"]):
             from billing.selectors import plan_default
 
             extra["plan"] = plan_default()
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -6,18 +6,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from billing.models import Plan
 from billing.selectors import plan_default, plan_get
-from enrichment.services import enrichment_unpark
+from billing.signals import plan_limits_changed
 
 
 class EmailTaken(Exception):
     pass
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def user_create(
@@ -49,10 +45,11 @@ def user_create(
 
 
 def user_set_plan(*, user: User, plan_name: str) -> User:
-    """Move `user` to the plan called `plan_name`; raises Plan.DoesNotExist."""
+    """Move `user` to the plan called `plan_name`; raises Plan.DoesNotExist. Work waiting for
+    the old plan's limits hears of it through billing's plan_limits_changed signal."""
     user.plan = plan_get(name=plan_name)
     user.save(update_fields=["plan"])
-    enrichment_unpark(user_ids=[user.pk])
+    plan_limits_changed.send(sender=User, plan_id=None, user_ids=[user.pk])
     return user
 
 

@@ -463,15 +463,15 @@ def measure_openai(args, env, workdir, user_ids) -> dict:
 
 # (module, attribute) of the steps timed; a step missing from the code is reported as such.
 PROFILED = [
-    ("enrichment.services", "claim"),
+    ("enrichment.services", "memories_claim"),
     ("enrichment.services", "_plan_allowance"),
     ("enrichment.services", "guarded_embed"),
-    ("enrichment.providers:LocalProvider", "embed"),
-    ("enrichment.providers:OpenAIProvider", "embed"),
-    ("enrichment.services", "_apply"),
+    ("ai.providers.local:LocalProvider", "embed"),
+    ("ai.providers.openai:OpenAIProvider", "embed"),
+    ("enrichment.services", "memories_enrichment_apply"),
     ("enrichment.classify:Prototypes", "classify"),
     ("enrichment.services", "summarize"),
-    ("enrichment.services", "vector_literal"),
+    ("memories.embeddings", "vector_literal"),
 ]
 
 
@@ -579,7 +579,7 @@ def profile_in_process(args, user_ids, model) -> dict:
     from django.conf import settings
     from django.test import override_settings
 
-    from enrichment.providers import LocalProvider
+    from ai.providers.local import LocalProvider
     from tests.fake_openai import FakeVendor
 
     batch = settings.ENRICHMENT_BATCH_SIZE

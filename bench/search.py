@@ -492,7 +492,7 @@ class Query:
 
     @property
     def literal(self) -> str:
-        from enrichment.models import vector_literal
+        from memories.models import vector_literal
 
         return vector_literal(self.vector)
 
@@ -543,10 +543,10 @@ def exact_nearest(user_id: int, query: Query, limit: int = 10) -> list[str]:
 
 
 def app_nearest(user_id: int, query: Query, limit: int = 10) -> list[str]:
-    from enrichment.semantic import QueryVector, nearest_memories
+    from memories.embeddings import nearest_memories
 
-    vector = QueryVector(MODEL, query.vector.tolist(), True)
-    return [hit.memory_id for hit in nearest_memories(user_id=user_id, query=vector, limit=limit)]
+    hits = nearest_memories(user_id=user_id, model=MODEL, vector=query.vector.tolist(), limit=limit)
+    return [hit.memory_id for hit in hits]
 
 
 def recall(found: list[list[str]], truth: list[list[str]]) -> float:
@@ -607,7 +607,7 @@ def server_times(user_id: int, queries: list[Query]) -> dict:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from enrichment.semantic import QueryVector, nearest_memories_sql
+    from memories.embeddings import nearest_memories_sql
 
     def explain(sql: str, params) -> dict:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -619,7 +619,7 @@ def server_times(user_id: int, queries: list[Query]) -> dict:
     for number, query in enumerate(queries):
         app_nearest(user_id, query)  # warms the pages both plans read
         sql, params = nearest_memories_sql(
-            user_id=user_id, query=QueryVector(MODEL, query.vector.tolist(), True), limit=10
+            user_id=user_id, model=MODEL, vector=query.vector.tolist(), limit=10
         )
         runs = [("app", sql, params), ("raw", RAW_SQL, [user_id, query.literal, 10])]
         for name, statement, values in runs if number % 2 else runs[::-1]:
@@ -714,7 +714,7 @@ def measure_typos(user_id: int, queries: list[Query], seed: int) -> dict:
     best answer to the query as meant is among the answers to the misspelt one."""
     from accounts.models import User
     from memories.lexicon import lexicon_rebuild
-    from memories.search import memory_search_keyword
+    from search.selectors import memory_search_keyword
 
     started = time.perf_counter()
     stems = lexicon_rebuild()
@@ -752,7 +752,7 @@ def seed_query_cache(queries: list[Query]) -> None:
     """The query embeddings the API will look up, as query_embedding caches them."""
     from django_redis import get_redis_connection
 
-    from enrichment.semantic import _cache_key
+    from ai.query import _cache_key
 
     redis = get_redis_connection("default")
     for query in queries:
@@ -803,9 +803,9 @@ def in_process(token: str, queries: list[Query], mode: str) -> dict:
     for query in queries:  # warm-up
         client.get(search_path(query, mode))
     total_ms, db_ms = [], []
-    import memories.search
+    import search.selectors
 
-    original = memories.search.nearest_memories
+    original = search.selectors.nearest_memories
 
     def nearest_timed(**kwargs):  # its query runs on psycopg directly, not through Django
         started = time.perf_counter()
@@ -816,7 +816,7 @@ def in_process(token: str, queries: list[Query], mode: str) -> dict:
 
     with (
         connection.execute_wrapper(timed),
-        mock.patch.object(memories.search, "nearest_memories", nearest_timed),
+        mock.patch.object(search.selectors, "nearest_memories", nearest_timed),
     ):
         for _ in range(2):
             for query in queries:
@@ -930,7 +930,7 @@ def main() -> int:
         django.setup()
         from django.conf import settings
 
-        from enrichment.reembed import active_spec
+        from memories.embeddings import active_spec
 
         spec = active_spec()
         if (spec.model, spec.dimensions) != (MODEL, DIMENSIONS):

@@ -20,8 +20,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django_redis import get_redis_connection
 
+from billing import periods
 from billing.models import AiLedgerEntry, Plan
-from core.alerts import alert_once
+from core.alerts import BUDGET_SPENT, BUDGET_WARNING, alert_raise
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,7 @@ def from_micro(micro: int) -> Decimal:
 
 
 def _periods(now: dt.datetime) -> tuple[dt.date, dt.date]:
-    day = now.astimezone(dt.UTC).date()
-    return day, day.replace(day=1)
+    return periods.day(now).start, periods.month(now).start
 
 
 def _global_day_key(day: dt.date) -> str:
@@ -162,11 +162,11 @@ def budget_reserve(*, estimates: dict[int, Decimal], now: dt.datetime | None = N
         limit = (
             settings.AI_BUDGET_USD_PER_DAY if period == "day" else settings.AI_BUDGET_USD_PER_MONTH
         )
-        alert_once(
-            f"budget-100:{period}:{day if period == 'day' else month}",
-            f"AI budget of the {period} (${limit}) is spent: AI calls are paused until "
-            "it resets or an operator raises it.",
-            ttl=40 * 24 * 3600,
+        alert_raise(
+            BUDGET_SPENT,
+            scope=f"{period}:{day if period == 'day' else month}",
+            period=period,
+            limit=limit,
         )
         raise BudgetExhausted(f"global {period} budget ${limit} spent")
     accepted = {user_ids[int(i) - 3] for i in result}
@@ -187,10 +187,12 @@ def _warn_if_near(redis, *, day: dt.date, month: dt.date) -> None:
     ):
         used = from_micro(int(redis.get(key) or 0))
         if limit > 0 and used >= limit * settings.AI_BUDGET_WARN_RATIO:
-            alert_once(
-                f"budget-80:{period}:{start}",
-                f"AI spend of the {period} is at {used / limit:.0%} of its ${limit} budget.",
-                ttl=40 * 24 * 3600,
+            alert_raise(
+                BUDGET_WARNING,
+                scope=f"{period}:{start}",
+                period=period,
+                percent=f"{used / limit:.0%}",
+                limit=limit,
             )
 
 
@@ -227,6 +229,7 @@ def ai_ledger_record(
     operation: str,
     shares: dict[int | None, UserShare],
 ) -> None:
+    """One ledger row per user share of one provider call (user None: on no user's behalf)."""
     AiLedgerEntry.objects.bulk_create(
         AiLedgerEntry(
             request_id=request_id,
@@ -242,14 +245,13 @@ def ai_ledger_record(
     )
 
 
-def ai_cost(*, model: str, input_tokens: int) -> Decimal:
-    price = settings.AI_PRICES_PER_1K_TOKENS.get(model)
-    if price is None:
-        raise KeyError(f"no price for model {model!r} in AI_PRICES_PER_1K_TOKENS")
-    return (price * input_tokens / 1000).quantize(Decimal("0.00000001"))
+def ai_spend_of_month(*, user_id: int, now: dt.datetime | None = None) -> Decimal:
+    """What the user's AI calls cost this UTC month, from the ledger."""
+    return _ledger_sum(since=periods.month(now or timezone.now()).start, user_id=user_id)
 
 
 def ai_spend_views_refresh() -> None:
+    """Refresh the spend views the cost console reads (beat: every minute)."""
     with connection.cursor() as cursor:
         cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY billing_ai_spend_user_day")
         cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY billing_ai_spend_hour")

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from billing.limits import LIMITS
+
 
 class Plan(models.Model):
     """A tier of service. Limits are data, editable in admin; an empty limit means unlimited."""
@@ -19,13 +21,8 @@ class Plan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    LIMIT_FIELDS = (
-        "max_memories",
-        "saves_per_day",
-        "enrichments_per_month",
-        "ai_budget_usd_per_month",
-        "searches_per_minute",
-    )
+    # One field per limit of billing.limits.LIMITS, named as the limit.
+    LIMIT_FIELDS = tuple(LIMITS)
 
     class Meta:
         ordering = ["id"]
@@ -41,7 +38,7 @@ class Plan(models.Model):
 class UsageCounter(models.Model):
     """How much of one limit a user has used in one period (a day, a month, or for good).
 
-    Incremented by one conditional upsert (billing.services.usage_consume), so concurrent
+    Incremented by one conditional upsert (billing.services.usage_consume_many), so concurrent
     requests can never take a user past a limit.
     """
 
@@ -65,7 +62,7 @@ class AiLedgerEntry(models.Model):
     """What one provider call cost, for one user's share of it.
 
     A batched call for several users writes one row per user with the same `request_id`, so
-    spend per user is a plain sum. Written only by enrichment.guard, after the call.
+    spend per user is a plain sum. Written only by the AI guard (ai.guard), after the call.
     """
 
     request_id = models.UUIDField(db_index=True)

@@ -19,19 +19,16 @@ def day(now: dt.datetime) -> Period:
     return Period(start, dt.datetime.combine(start + dt.timedelta(days=1), dt.time(), dt.UTC))
 
 
+def month_start(date: dt.date) -> dt.date:
+    """The first day of `date`'s month."""
+    return date.replace(day=1)
+
+
 def month(now: dt.datetime) -> Period:
-    start = now.astimezone(dt.UTC).date().replace(day=1)
+    start = month_start(now.astimezone(dt.UTC).date())
     following = (start + dt.timedelta(days=32)).replace(day=1)
     return Period(start, dt.datetime.combine(following, dt.time(), dt.UTC))
 
 
 def forever(now: dt.datetime) -> Period:
     return Period(FOREVER, None)
-
-
-# Which period each counted limit of a Plan uses.
-COUNTED_LIMITS = {
-    "max_memories": forever,
-    "saves_per_day": day,
-    "enrichments_per_month": month,
-}

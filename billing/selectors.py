@@ -1,3 +1,7 @@
+"""Reads of plans, usage and AI spend."""
+
+from __future__ import annotations
+
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -5,8 +9,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 
-from billing.models import Plan
+from billing.ai_budget import ai_spend_of_month
+from billing.limits import LIMITS, LimitKind
+from billing.models import Plan, UsageCounter
+from billing.periods import month_start
+from billing.services import rate_limit_used
 
 
 def plan_get(*, name: str) -> Plan:
@@ -20,36 +29,29 @@ def plan_default() -> Plan:
 
 
 def usage_summary(*, user) -> dict:
-    """The user's plan, limits, use and reset times, for GET /usage."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from billing.models import UsageCounter
-    from billing.periods import COUNTED_LIMITS
-    from billing.services import rate_limit_used
-
+    """The user's plan, its limits, what the user has used of each and when each count
+    resets, for GET /usage. AI spend is the month's sum of the user's ledger entries."""
     plan = user.plan
     now = timezone.now()
-    periods = {name: period(now) for name, period in COUNTED_LIMITS.items()}
+    periods = {name: limit.period(now) for name, limit in LIMITS.items() if limit.period}
     counts = {
         (row.limit_name, row.period_start): row.count
         for row in UsageCounter.objects.filter(
             user=user, period_start__in={p.start for p in periods.values()}
         )
     }
-    used: dict[str, object] = {
-        name: counts.get((name, period.start), 0) for name, period in periods.items()
-    }
-    resets_at: dict[str, dt.datetime | None] = {
-        name: period.resets_at for name, period in periods.items()
-    }
-    used["searches_per_minute"], resets_at["searches_per_minute"] = rate_limit_used(
-        user_id=user.pk, limit_name="searches_per_minute"
-    )
-    # AI spend is counted by the enrichment ledger, which does not exist yet.
-    used["ai_budget_usd_per_month"] = None
-    resets_at["ai_budget_usd_per_month"] = periods["enrichments_per_month"].resets_at
+    used: dict[str, object] = {}
+    resets_at: dict[str, dt.datetime | None] = {}
+    for name, limit in LIMITS.items():
+        if limit.kind is LimitKind.RATE:
+            used[name], resets_at[name] = rate_limit_used(user_id=user.pk, limit_name=name)
+            continue
+        period = periods[name]
+        resets_at[name] = period.resets_at
+        if limit.kind is LimitKind.BUDGET:
+            used[name] = ai_spend_of_month(user_id=user.pk, now=now)
+        else:
+            used[name] = counts.get((name, period.start), 0)
     return {"plan": plan.name, "limits": plan.limits, "used": used, "resets_at": resets_at}
 
 
@@ -91,10 +93,6 @@ class DayAiSpend:
     cost_usd: Decimal
 
 
-def _month_start(today: dt.date) -> dt.date:
-    return today.replace(day=1)
-
-
 def ai_spend_totals(*, today: dt.date) -> AiSpendTotals:
     """Global AI spend of `today` and of its month so far (every user, and calls made on no
     user's behalf)."""
@@ -108,7 +106,7 @@ def ai_spend_totals(*, today: dt.date) -> AiSpendTotals:
             """,
             {
                 "today": today,
-                "month": _month_start(today),
+                "month": month_start(today),
                 "tomorrow": today + dt.timedelta(days=1),
             },
         )
@@ -157,7 +155,7 @@ def _user_spends(*, today: dt.date, limit: int, user_id: int | None = None) -> l
     with connection.cursor() as cursor:
         cursor.execute(
             _USER_SPEND_SQL,
-            {"today": today, "month": _month_start(today), "limit": limit, "user_id": user_id},
+            {"today": today, "month": month_start(today), "limit": limit, "user_id": user_id},
         )
         rows = cursor.fetchall()
     users = get_user_model().objects.select_related("plan").in_bulk([row[0] for row in rows])

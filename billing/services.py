@@ -1,4 +1,4 @@
-"""Usage accounting: plan quotas in Postgres, per-minute rates in Redis."""
+"""Usage accounting: plan quotas in Postgres, per-minute rates in Redis, plans' limits."""
 
 from __future__ import annotations
 
@@ -11,27 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django_redis import get_redis_connection
 
+from billing.limits import COUNTED_LIMITS, LIMITS, QuotaExceeded, RateLimited
 from billing.models import Plan, UsageCounter
-from billing.periods import COUNTED_LIMITS, Period
+from billing.periods import Period
+from billing.signals import plan_limits_changed
 
 logger = logging.getLogger(__name__)
-
-
-class QuotaExceeded(Exception):
-    def __init__(
-        self, *, limit_name: str, limit: int, used: int, resets_at: dt.datetime | None
-    ) -> None:
-        super().__init__(f"{limit_name}: {used}/{limit}")
-        self.limit_name, self.limit, self.used, self.resets_at = limit_name, limit, used, resets_at
-
-
-class RateLimited(Exception):
-    def __init__(self, *, limit_name: str, limit: int, retry_after: int) -> None:
-        super().__init__(f"{limit_name}: {limit} per window, retry in {retry_after}s")
-        self.limit_name, self.limit, self.retry_after = limit_name, limit, retry_after
 
 
 _CONSUME_SQL = """
@@ -116,8 +106,10 @@ def usage_consumption(
     now: dt.datetime | None = None,
     gate: str = "TRUE",
 ) -> Consumption:
+    """The statement that counts `amount` against each of `limits` ({COUNTED limit name:
+    the plan's value or None}) for its current period; see Consumption."""
     now = now or timezone.now()
-    periods = {name: COUNTED_LIMITS[name](now) for name in limits}
+    periods = {name: _period(name, now) for name in limits}
     for name, limit in limits.items():
         if limit is not None and amount > limit:
             raise _exceeded(user_id, name, limit, periods[name])
@@ -183,13 +175,16 @@ def usage_release(
     *, user_id: int, limit_name: str, amount: int = 1, now: dt.datetime | None = None
 ) -> None:
     """Give back `amount` of the current period (e.g. a deleted memory frees a slot)."""
-    from django.db.models import F
-    from django.db.models.functions import Greatest
-
-    period = COUNTED_LIMITS[limit_name](now or timezone.now())
+    period = _period(limit_name, now or timezone.now())
     UsageCounter.objects.filter(
         user_id=user_id, limit_name=limit_name, period_start=period.start
     ).update(count=Greatest(F("count") - amount, 0))
+
+
+def _period(limit_name: str, now: dt.datetime) -> Period:
+    period = COUNTED_LIMITS[limit_name].period
+    assert period is not None  # every COUNTED limit has one
+    return period(now)
 
 
 def _count(user_id: int, limit_name: str, start: dt.date) -> int:
@@ -205,9 +200,13 @@ def rate_limit_key(limit_name: str, user_id: int, window: int, window_seconds: i
     return f"ratelimit:{limit_name}:{user_id}:{window_seconds}:{window}"
 
 
-def rate_limit_hit(
-    *, user_id: int, limit_name: str, limit: int | None, window_seconds: int = 60
-) -> None:
+def _window_seconds(limit_name: str) -> int:
+    window = LIMITS[limit_name].window_seconds
+    assert window is not None  # every RATE limit has one
+    return window
+
+
+def rate_limit_hit(*, user_id: int, limit_name: str, limit: int | None) -> None:
     """Count one request in the current fixed window; raise RateLimited past `limit`.
 
     INCR is atomic in Redis, so of N concurrent requests exactly `limit` pass per window.
@@ -216,6 +215,7 @@ def rate_limit_hit(
     """
     if limit is None:
         return
+    window_seconds = _window_seconds(limit_name)
     now = time.time()
     window = int(now // window_seconds)
     key = rate_limit_key(limit_name, user_id, window, window_seconds)
@@ -233,10 +233,9 @@ def rate_limit_hit(
         raise RateLimited(limit_name=limit_name, limit=limit, retry_after=retry_after)
 
 
-def rate_limit_used(
-    *, user_id: int, limit_name: str, window_seconds: int = 60
-) -> tuple[int, dt.datetime]:
+def rate_limit_used(*, user_id: int, limit_name: str) -> tuple[int, dt.datetime]:
     """(requests counted in the current window, when it ends)."""
+    window_seconds = _window_seconds(limit_name)
     now = time.time()
     window = int(now // window_seconds)
     ends = dt.datetime.fromtimestamp((window + 1) * window_seconds, dt.UTC)
@@ -253,7 +252,8 @@ def plan_set_limits(*, name: str, limits: dict[str, object]) -> tuple[Plan, bool
     """Create the plan called `name` if missing (limits not given: unlimited) and set `limits`.
 
     Returns (plan, created). Raises ValueError for an unknown limit name. Users on the plan
-    see the change on their next request: limits are read from the plan each time.
+    see the change on their next request: limits are read from the plan each time; work
+    waiting for the old limits hears of it through the plan_limits_changed signal.
     """
     unknown = set(limits) - set(Plan.LIMIT_FIELDS)
     if unknown:
@@ -265,7 +265,5 @@ def plan_set_limits(*, name: str, limits: dict[str, object]) -> tuple[Plan, bool
         setattr(plan, field, value)
     plan.full_clean()
     plan.save()
-    from enrichment.services import enrichment_unpark  # enrichment builds on billing
-
-    enrichment_unpark(plan_id=plan.pk)
+    plan_limits_changed.send(sender=Plan, plan_id=plan.pk, user_ids=None)
     return plan, created

@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from embedded import config as embedded
 
@@ -215,6 +216,10 @@ ENRICHMENT_KICK_DEBOUNCE_SECONDS = env.float("ENRICHMENT_KICK_DEBOUNCE_SECONDS",
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
 SLACK_CHANNEL = env.str("SLACK_CHANNEL", default="#memory-connector-ops")
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
+SLACK_TIMEOUT_SECONDS = env.float("SLACK_TIMEOUT_SECONDS", default=5.0)
+# Where an alert's runbook link points (core.alerts): the repository's docs/runbooks/ by
+# default, or wherever an operator publishes them.
+RUNBOOK_BASE_URL = env.str("RUNBOOK_BASE_URL", default="docs/runbooks/")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -247,6 +252,11 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis broker by default (the embedded one), SQS in production (sqs://…).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Alerts have a queue of their own: they must not wait behind an enrichment backlog (the very
+# thing one of them announces). A worker consumes every queue listed here.
+CELERY_ALERTS_QUEUE = "alerts"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_ALERTS_QUEUE))
+CELERY_TASK_ROUTES = {"core.tasks.deliver_alert": {"queue": CELERY_ALERTS_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -25,7 +25,6 @@ _CODES_BY_EXCEPTION: dict[type[Exception], str] = {
     exceptions.MethodNotAllowed: "method_not_allowed",
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "rate_limited",
     exceptions.ValidationError: "invalid",
 }
 

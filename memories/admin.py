@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
 
-from enrichment.services import enrichment_kick, enrichment_retry_failed
+from memories.enrichment import enrichment_kick, memories_retry_failed
 from memories.models import Memory
 
 
@@ -50,7 +50,7 @@ class MemoryAdmin(admin.ModelAdmin):
         """Failed memories (poison messages that used up their attempts) go back to
         pending with their attempts reset, and a worker is asked to enrich them."""
         selected = [str(pk) for pk in queryset.values_list("pk", flat=True)]
-        retried = enrichment_retry_failed(memory_ids=selected)
+        retried = memories_retry_failed(memory_ids=selected)
         if retried:
             transaction.on_commit(enrichment_kick)
         skipped = len(selected) - retried

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
+from pgvector.django import VectorField
 
 # The tsvector is a generated column; this is the text search configuration the migrations
 # create it with. `manage.py textsearch apply` regenerates it with settings.SEARCH_TEXT_CONFIG
@@ -27,7 +28,7 @@ class OwnerLexeme(SearchVectorCombinable, models.Func):
 
 def search_vector_expression(config: str) -> CombinedExpression:
     """The tsvector of a memory: title (weight A) and content (B) in the `config` text search
-    configuration, plus the owner's lexeme: a query ANDs it in (memories.search.OwnerQuery),
+    configuration, plus the owner's lexeme: a query ANDs it in (search.selectors.OwnerQuery),
     so the GIN index finds only the user's matches, even for a user with a tenth of a
     million-row table (a btree on user_id ANDed in costs ~15 ms then)."""
     return (
@@ -166,3 +167,62 @@ class SearchLexeme(models.Model):
 
     def __str__(self) -> str:
         return self.lexeme
+
+
+class Embedding(models.Model):
+    """One memory's embedding by one model (DESIGN §5), written by memories.embeddings alone.
+
+    The table is hash-partitioned by user (16 partitions) with an HNSW index (cosine) per
+    partition, which Django cannot declare: migration enrichment/0001 created it in SQL while
+    telling Django's migration state about this model (its state moved here in memories/0007;
+    the table kept its name). The vector column has no fixed size so that a re-embedding with
+    another dimension can share the table; each index covers one size.
+    """
+
+    pk = models.CompositePrimaryKey("user_id", "memory_id", "model")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    memory = models.ForeignKey(Memory, on_delete=models.DO_NOTHING, related_name="+")
+    model = models.CharField(max_length=100)
+    dimensions = models.PositiveSmallIntegerField()
+    embedding = VectorField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "enrichment_embedding"
+
+    def __str__(self) -> str:
+        return f"{self.memory_id} by {self.model}"
+
+
+class EmbeddingModel(models.Model):
+    """The embedding models a deployment has used (DESIGN §5). Exactly one is active: search
+    and enrichment use it. `manage.py reembed` adds one as building, fills its embeddings
+    in the background, then makes it active and drops the old one's rows. With no row at all,
+    the model the settings name is the active one (memories.embeddings.active_spec)."""
+
+    class State(models.TextChoices):
+        BUILDING = "building"
+        ACTIVE = "active"
+        RETIRED = "retired"
+
+    provider = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    dimensions = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BUILDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    switched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "enrichment_embeddingmodel"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state__in=["building", "active"]),
+                name="one_building_one_active_embedding_model",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.dimensions}d, {self.provider}, {self.state})"

@@ -12,8 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from billing.limits import MAX_MEMORIES, SAVES_PER_DAY
 from billing.services import Consumption, usage_consumption, usage_release
 from core.db import default_connection, execute_prepared
+from memories.embeddings import embeddings_forget
+from memories.enrichment import enrichment_kick
 from memories.models import Memory
 from memories.normalization import clean_tags, content_hash
 from memories.selectors import memory_get, memory_queryset
@@ -42,8 +45,6 @@ class VersionConflict(Exception):
 
 
 def _enrichment_kick() -> None:
-    from enrichment.services import enrichment_kick  # enrichment builds on memories
-
     enrichment_kick(debounced=True)
 
 
@@ -117,7 +118,7 @@ def memory_create(
     memory that has it and count nothing. A new memory counts against the plan's
     `saves_per_day` and `max_memories` in the statement of its INSERT; if a limit is reached
     the memory is deleted again and the counts given back in the same transaction, so a
-    refused save stores and counts nothing. Raises billing.services.QuotaExceeded.
+    refused save stores and counts nothing. Raises billing.limits.QuotaExceeded.
 
     The partial unique index on (user, content_hash) settles races: of two concurrent saves of
     the same content one INSERT does nothing, and that save returns the winner's memory.
@@ -134,7 +135,10 @@ def memory_create(
     plan = user.plan
     consumption = usage_consumption(
         user_id=user.pk,
-        limits={"saves_per_day": plan.saves_per_day, "max_memories": plan.max_memories},
+        limits={
+            SAVES_PER_DAY.name: plan.saves_per_day,
+            MAX_MEMORIES.name: plan.max_memories,
+        },
         gate="EXISTS (SELECT FROM inserted)",
     )
     # No savepoint: nothing in here raises, and a refusal is undone by hand below, so a
@@ -200,7 +204,8 @@ def memory_update(
 
 
 def memory_delete(*, user: User, memory_id: uuid.UUID) -> None:
-    """Soft-delete: the row stays (for undo and audit) but no API answer shows it again.
+    """Soft-delete: the row stays (for undo and audit) but no API answer shows it again; its
+    slot of `max_memories` is given back and its embeddings dropped, in one transaction.
 
     Raises Memory.DoesNotExist for a missing, already deleted or foreign memory.
     """
@@ -213,7 +218,5 @@ def memory_delete(*, user: User, memory_id: uuid.UUID) -> None:
         )
         if not deleted:
             raise Memory.DoesNotExist(memory_id)
-        usage_release(user_id=user.pk, limit_name="max_memories")
-        from enrichment.services import embeddings_forget  # enrichment builds on memories
-
+        usage_release(user_id=user.pk, limit_name=MAX_MEMORIES.name)
         embeddings_forget(user_id=user.pk, memory_id=memory_id)

@@ -25,7 +25,7 @@ def fake_vector(text: str, dimensions: int) -> list[float]:
 
 class FakeVendor:
     def __init__(self) -> None:
-        self.mode = "ok"  # ok | error | throttle | quota | stall
+        self.mode = "ok"  # ok | error | bad_request | throttle | quota | stall
         self.retry_after = 1
         self.latency = 0.0
         self.stall_seconds = 5.0
@@ -36,6 +36,11 @@ class FakeVendor:
         self.served: list[tuple[str, int]] = []  # (model, dimensions) of each good answer
         self.embedded_with: list[tuple[str, str, int]] = []  # (text, model, dimensions)
         self.slack_messages: list[str] = []
+        self.slack_posts = 0  # every request that reached chat.postMessage
+        # The next this many posts fail: "error" (HTTP 500) or "invalid_auth" (Slack's 200 with
+        # ok: false, a permanent refusal).
+        self.slack_failures = 0
+        self.slack_failure = "error"
         vendor = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,8 +61,13 @@ class FakeVendor:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if self.path.rstrip("/").endswith("chat.postMessage"):
-                    vendor._slack(raw, self.headers.get("Content-Type", ""))
-                    self._send(200, {"ok": True, "channel": "C1", "ts": "1.0"})
+                    failure = vendor._slack(raw, self.headers.get("Content-Type", ""))
+                    if failure == "error":
+                        self._send(500, {"ok": False, "error": "internal_error"})
+                    elif failure:
+                        self._send(200, {"ok": False, "error": failure})
+                    else:
+                        self._send(200, {"ok": True, "channel": "C1", "ts": "1.0"})
                     return
                 if not self.path.rstrip("/").endswith("/embeddings"):
                     self._send(404, {"error": {"message": "not found"}})
@@ -77,7 +87,8 @@ class FakeVendor:
         self.server.shutdown()
         self.server.server_close()
 
-    def _slack(self, raw: bytes, content_type: str) -> None:
+    def _slack(self, raw: bytes, content_type: str) -> str:
+        """Record a post; returns the failure to answer with ("" for none)."""
         if "json" in content_type:
             text = json.loads(raw).get("text", "")
         else:
@@ -85,7 +96,12 @@ class FakeVendor:
 
             text = parse_qs(raw.decode()).get("text", [""])[0]
         with self.lock:
+            self.slack_posts += 1
+            if self.slack_failures > 0:
+                self.slack_failures -= 1
+                return self.slack_failure
             self.slack_messages.append(text)
+            return ""
 
     def _embeddings(self, handler, body: dict) -> None:
         with self.lock:
@@ -97,6 +113,11 @@ class FakeVendor:
             time.sleep(self.latency)
         if mode == "error":
             handler._send(500, {"error": {"message": "upstream failure", "type": "server_error"}})
+            return
+        if mode == "bad_request":
+            handler._send(
+                400, {"error": {"message": "invalid input", "type": "invalid_request_error"}}
+            )
             return
         if mode == "throttle":
             handler._send(

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import TokenFactory, UserFactory
+from tests.alerts import purge_queued_alerts
+from tests.fake_openai import FakeVendor
 
 
 @pytest.fixture
@@ -154,3 +157,66 @@ def gunicorn_server(django_db_setup, tmp_path_factory):
         yield url
     finally:
         servers.stop(process, sig=15)
+
+
+# The AI side: a fake OpenAI (and Slack) server, and Redis state cleaned between tests.
+
+
+@pytest.fixture
+def clean_ai_state():
+    """Breaker, budget counters and alert flags live in Redis, and queued alerts in the
+    broker: a test that uses this starts without them."""
+    redis = get_redis_connection("default")
+    for pattern in ("breaker:*", "aibudget:*", "alert:*", "enrichment:*", "search:*"):
+        for key in redis.scan_iter(pattern):
+            redis.delete(key)
+    purge_queued_alerts()
+    yield
+
+
+@pytest.fixture
+def vendor():
+    fake = FakeVendor()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def openai_fake(vendor, settings):
+    """The app talks to the fake OpenAI server, and posts alerts to its fake Slack."""
+    settings.AI_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = vendor.url + "/v1"
+    settings.OPENAI_TIMEOUT_SECONDS = 2
+    settings.SLACK_BOT_TOKEN = "xoxb-test"
+    settings.SLACK_API_URL = vendor.url + "/api/"
+    settings.AI_BREAKER_FAILURES = 3
+    settings.AI_BREAKER_WINDOW_SECONDS = 60
+    settings.AI_BREAKER_COOLDOWN_SECONDS = 1
+    return vendor
+
+
+@pytest.fixture
+def searches_unlimited(user, other_user):
+    """For tests that search far more than a plan's searches_per_minute allows."""
+    from billing.models import Plan
+
+    plan, _ = Plan.objects.get_or_create(name="search-unlimited")
+    for person in (user, other_user):
+        person.plan = plan
+        person.save(update_fields=["plan"])
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache's Redis (breaker, budgets, alert claims, kick flag) does not answer."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    caches.close_all()

@@ -17,6 +17,7 @@ from accounts.api.serializers import (
     TokenResponseSerializer,
     UserSerializer,
 )
+from accounts.models import normalize_email
 from accounts.services import EmailTaken, token_get_or_create, user_create
 from core.problems import Problem, ProblemSerializer
 
@@ -79,7 +80,7 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         user = authenticate(
             request,
-            username=serializer.validated_data["email"].strip().lower(),
+            username=normalize_email(serializer.validated_data["email"]),
             password=serializer.validated_data["password"],
         )
         if user is None:

@@ -1,26 +1,34 @@
 from rest_framework import serializers
 
-
-class LimitsSerializer(serializers.Serializer):
-    max_memories = serializers.IntegerField(allow_null=True)
-    saves_per_day = serializers.IntegerField(allow_null=True)
-    enrichments_per_month = serializers.IntegerField(allow_null=True)
-    ai_budget_usd_per_month = serializers.DecimalField(
-        max_digits=12, decimal_places=4, allow_null=True
-    )
-    searches_per_minute = serializers.IntegerField(allow_null=True)
+from billing.limits import LIMITS
 
 
-class ResetsSerializer(serializers.Serializer):
-    max_memories = serializers.DateTimeField(allow_null=True)
-    saves_per_day = serializers.DateTimeField(allow_null=True)
-    enrichments_per_month = serializers.DateTimeField(allow_null=True)
-    ai_budget_usd_per_month = serializers.DateTimeField(allow_null=True)
-    searches_per_minute = serializers.DateTimeField(allow_null=True)
+def _limit_fields(*, decimal_places: int) -> dict[str, serializers.Field]:
+    """One nullable field per plan limit (billing.limits.LIMITS), a number of its type."""
+    return {
+        name: (
+            serializers.DecimalField(max_digits=14, decimal_places=decimal_places, allow_null=True)
+            if limit.decimal
+            else serializers.IntegerField(allow_null=True)
+        )
+        for name, limit in LIMITS.items()
+    }
+
+
+LimitsSerializer = type(
+    "LimitsSerializer", (serializers.Serializer,), _limit_fields(decimal_places=4)
+)
+# AI spend is counted to the 1e-8 dollar (the ledger's precision).
+UsedSerializer = type("UsedSerializer", (serializers.Serializer,), _limit_fields(decimal_places=8))
+ResetsSerializer = type(
+    "ResetsSerializer",
+    (serializers.Serializer,),
+    {name: serializers.DateTimeField(allow_null=True) for name in LIMITS},
+)
 
 
 class UsageSerializer(serializers.Serializer):
     plan = serializers.CharField()
     limits = LimitsSerializer(help_text="null means unlimited")
-    used = LimitsSerializer(help_text="null: not tracked yet")
+    used = UsedSerializer(help_text="AI spend in USD this month; counts of the rest")
     resets_at = ResetsSerializer(help_text="null: never resets (stored memories)")

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import time
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -9,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 import billing.services
+from billing.limits import QuotaExceeded
 from billing.models import Plan, UsageCounter
-from billing.services import QuotaExceeded, usage_consume, usage_consume_many
+from billing.services import usage_consume, usage_consume_many
 from memories.models import Memory
 from tests.problems import assert_problem
 
@@ -157,6 +159,32 @@ def test_usage_shows_plan_limits_use_and_reset_times(api, user, inside_a_rate_wi
     assert body["resets_at"]["max_memories"] is None
     assert body["resets_at"]["saves_per_day"].endswith("T00:00:00Z")
     assert body["resets_at"]["enrichments_per_month"][8:] == "01T00:00:00Z"
+
+
+def test_usage_shows_the_months_ai_spend_from_the_ledger(api, user, other_user):
+    from decimal import Decimal
+
+    from billing.ai_budget import UserShare, ai_ledger_record
+    from billing.models import AiLedgerEntry
+
+    def spend(owner, cost):
+        ai_ledger_record(
+            request_id=uuid.uuid4(),
+            provider="openai",
+            model="text-embedding-3-small",
+            operation="embed_memories",
+            shares={owner.pk: UserShare(items=1, input_tokens=10, cost_usd=Decimal(cost))},
+        )
+
+    spend(user, "0.00012345")
+    spend(user, "0.00000005")
+    spend(other_user, "0.5")  # someone else's
+    spend(user, "0.25")
+    last_month = timezone.now().replace(day=1) - dt.timedelta(days=1)
+    AiLedgerEntry.objects.filter(user=user, cost_usd=Decimal("0.25")).update(created_at=last_month)
+    body = api.get("/api/v1/usage").json()
+    assert body["used"]["ai_budget_usd_per_month"] == "0.00012350"
+    assert body["resets_at"]["ai_budget_usd_per_month"][8:] == "01T00:00:00Z"
 
 
 def test_unlimited_plans_show_null_limits_and_still_count(api, user):

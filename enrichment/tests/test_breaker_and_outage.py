@@ -4,12 +4,12 @@ import time
 
 import pytest
 
+from ai.breaker import Forced, State, ai_breaker
 from billing.models import AiLedgerEntry
-from enrichment.breaker import Forced, State, ai_breaker
-from enrichment.models import Embedding
 from enrichment.services import enrich_batch
-from memories.models import Memory
+from memories.models import Embedding, Memory
 from memories.services import memory_create
+from tests.alerts import deliver_queued_alerts
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,7 @@ def test_insufficient_quota_opens_at_once(user, openai_fake):
     assert outcome.error
     assert ai_breaker.state() is State.OPEN
     assert openai_fake.embedding_calls == 1
+    deliver_queued_alerts()  # as a worker would: alerts are never sent on the caller's path
     assert any("quota" in message for message in openai_fake.slack_messages)
 
 
@@ -152,13 +153,13 @@ def test_an_edit_during_enrichment_keeps_the_memory_pending(user, openai_fake, m
     from enrichment import services
 
     memory = save_many(user, 1)[0]
-    real_apply = services._apply
+    real_apply = services.memories_enrichment_apply
 
-    def edit_then_apply(done, **kwargs):
+    def edit_then_apply(**kwargs):
         Memory.objects.filter(pk=memory.pk).update(content="edited meanwhile", content_hash="other")
-        return real_apply(done, **kwargs)
+        return real_apply(**kwargs)
 
-    monkeypatch.setattr(services, "_apply", edit_then_apply)
+    monkeypatch.setattr(services, "memories_enrichment_apply", edit_then_apply)
     assert enrich_batch().enriched == 0
     memory.refresh_from_db()
     assert memory.enrichment_status == "pending"

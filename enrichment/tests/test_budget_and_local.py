@@ -3,14 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import caches
 
+from ai.breaker import State, ai_breaker
 from billing.models import AiLedgerEntry, Plan
-from enrichment.breaker import State, ai_breaker
-from enrichment.models import Embedding
 from enrichment.services import enrich_batch
-from memories.models import Memory
+from memories.models import Embedding, Memory
 from memories.services import memory_create
+from tests.alerts import deliver_queued_alerts
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +44,7 @@ def test_spend_stops_at_the_global_budget_and_alerts_once(user, openai_fake, set
     enrich_batch()
     assert openai_fake.embedding_calls == calls  # no call once the budget is spent
     assert Memory.objects.filter(enrichment_status="pending").exists()
+    deliver_queued_alerts()  # as a worker would: alerts are never sent on the caller's path
     warnings = [m for m in openai_fake.slack_messages if "80%" in m or "budget" in m]
     assert len([m for m in warnings if "is spent" in m]) == 1
     assert len([m for m in warnings if "% of its" in m]) == 1
@@ -66,15 +66,7 @@ def test_a_users_monthly_budget_leaves_their_memories_pending(
     assert not AiLedgerEntry.objects.filter(user=user).exists()
 
 
-def test_without_redis_the_guard_makes_no_call_and_saves_go_on(user, openai_fake, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
-    caches.close_all()
+def test_without_redis_the_guard_makes_no_call_and_saves_go_on(user, openai_fake, redis_down):
     memory = memory_create(user=user, content="saved while Redis is down").memory
     assert ai_breaker.state() is State.UNKNOWN
     assert enrich_batch().unavailable == "breaker_open"

@@ -8,7 +8,9 @@ from celery import current_app
 from django_redis import get_redis_connection
 
 from enrichment import services, tasks
-from enrichment.services import KICK_KEY, BatchOutcome
+from enrichment.services import BatchOutcome
+from memories import enrichment as pending
+from memories.enrichment import KICK_KEY
 from memories.services import memory_create
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +23,7 @@ def flag_is_set() -> bool:
 @pytest.fixture(autouse=True)
 def no_flag_and_empty_queue():
     def empty():
-        services.enrichment_kick_clear()
+        pending.enrichment_kick_clear()
         with current_app.connection_for_write() as conn:
             conn.default_channel.queue_purge(current_app.conf.task_default_queue)
 
@@ -32,22 +34,22 @@ def no_flag_and_empty_queue():
 
 def test_a_debounced_kick_asks_redis_once_per_window(settings):
     settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS = 60
-    services.enrichment_kick(debounced=True)
+    pending.enrichment_kick(debounced=True)
     assert flag_is_set()
     get_redis_connection("default").delete(KICK_KEY)  # as a task would, in another process
 
-    services.enrichment_kick(debounced=True)  # within the window: Redis is not asked
+    pending.enrichment_kick(debounced=True)  # within the window: Redis is not asked
     assert not flag_is_set()
-    services.enrichment_kick()  # not debounced (admin retry, task hand-over): always asks
+    pending.enrichment_kick()  # not debounced (admin retry, task hand-over): always asks
     assert flag_is_set()
 
 
 def test_after_the_window_a_debounced_kick_asks_again(settings):
     settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS = 0.05
-    services.enrichment_kick(debounced=True)
+    pending.enrichment_kick(debounced=True)
     get_redis_connection("default").delete(KICK_KEY)
     time.sleep(0.1)
-    services.enrichment_kick(debounced=True)
+    pending.enrichment_kick(debounced=True)
     assert flag_is_set()
 
 
@@ -63,18 +65,18 @@ def test_the_task_claims_again_after_the_window_so_a_skipped_kick_loses_nothing(
 
     def enrich_batch(*, memory_ids=None):
         if not claims:
-            services._kick_seen_at = time.monotonic()  # the web process's view of the flag
+            pending._kick_seen_at = time.monotonic()  # the web process's view of the flag
             with django_capture_on_commit_callbacks(execute=True):
                 memory = memory_create(user=user, content="saved as the task was finishing").memory
             saved.append(str(memory.pk))
             assert not flag_is_set(), "the save should have skipped the kick"
             claims.append((time.monotonic(), []))
             return BatchOutcome()
-        claimed = [c.id for c in services.claim(limit=64)]
+        claimed = [c.id for c in pending.memories_claim(limit=64)]
         claims.append((time.monotonic(), claimed))
         return BatchOutcome(claimed=len(claimed))
 
-    monkeypatch.setattr(tasks, "enrich_batch", enrich_batch)
+    monkeypatch.setattr(services, "enrich_batch", enrich_batch)
     started = time.monotonic()
     tasks.enrich_pending()
 
@@ -85,7 +87,7 @@ def test_the_task_claims_again_after_the_window_so_a_skipped_kick_loses_nothing(
 def test_a_task_that_finds_nothing_after_the_window_ends_at_once(settings, monkeypatch):
     settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS = 0
     calls = []
-    monkeypatch.setattr(tasks, "enrich_batch", lambda **kw: calls.append(kw) or BatchOutcome())
+    monkeypatch.setattr(services, "enrich_batch", lambda **kw: calls.append(kw) or BatchOutcome())
     tasks.enrich_pending()
     assert len(calls) == 1
 
@@ -103,7 +105,7 @@ def test_a_batch_that_fails_for_good_still_ends_with_a_claim_after_the_window(
         calls.append(time.monotonic())
         return next(outcomes, BatchOutcome())
 
-    monkeypatch.setattr(tasks, "enrich_batch", enrich_batch)
+    monkeypatch.setattr(services, "enrich_batch", enrich_batch)
     started = time.monotonic()
     tasks.enrich_pending()
     assert len(calls) == 3  # the failing batch, the claim after the window, the empty one

@@ -4,11 +4,8 @@ until the new one is complete, then on the new one; the old rows are dropped."""
 import pytest
 from django.core.management import CommandError, call_command
 
-from enrichment.models import Embedding, EmbeddingModel
-from enrichment.providers import ModelSpec
+from ai.providers import ModelSpec
 from enrichment.reembed import (
-    active_spec,
-    drop_inactive_rows,
     reembed_batch,
     reembed_progress,
     reembed_start,
@@ -16,7 +13,8 @@ from enrichment.reembed import (
 )
 from enrichment.services import enrich_batch
 from enrichment.tasks import reembed_continue
-from memories.models import Memory
+from memories.embeddings import active_spec, embeddings_drop_inactive
+from memories.models import Embedding, EmbeddingModel, Memory
 from memories.services import memory_create, memory_update
 
 # Committed, as in production: the command builds indexes CONCURRENTLY, outside a transaction.
@@ -80,7 +78,7 @@ def test_switch_models_mid_traffic(api, user, fake_models):
         steps += 1
     assert steps >= 3
     assert active_spec() == NEW
-    while drop_inactive_rows():
+    while embeddings_drop_inactive():
         pass
 
     body = search(api, "sailing question final")

@@ -6,9 +6,8 @@ import pytest
 from django.db.models import Sum
 
 from billing.models import AiLedgerEntry
-from enrichment.models import Embedding
 from enrichment.tasks import sweep_pending
-from memories.models import Memory
+from memories.models import Embedding, Memory
 from memories.services import memory_create
 from tests.workers import Worker, wait_until
 

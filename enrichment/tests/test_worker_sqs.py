@@ -11,8 +11,7 @@ import pytest
 from django.conf import settings
 
 from embedded import servers
-from enrichment.models import Embedding
-from memories.models import Memory
+from memories.models import Embedding, Memory
 from tests.workers import ROOT, Worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,7 +18,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.services import QuotaExceeded, RateLimited, rate_limit_hit
+from billing.limits import (
+    SEARCHES_PER_MINUTE,
+    QuotaExceeded,
+    RateLimited,
+    quota_problem,
+    rate_problem,
+)
+from billing.services import rate_limit_hit
 from core.idempotency import IdempotencyMixin
 from core.problems import Problem, ProblemSerializer
 from memories.api.serializers import (
@@ -33,8 +40,13 @@ from memories.api.serializers import (
     memory_representation,
 )
 from memories.models import Memory
-from memories.search import SearchFilters, memory_search
-from memories.selectors import memory_get, memory_list, memory_queryset, memory_tags
+from memories.selectors import (
+    MemoryFilters,
+    memory_get,
+    memory_list,
+    memory_queryset,
+    memory_tags,
+)
 from memories.services import (
     DuplicateContent,
     DuplicateRace,
@@ -43,6 +55,7 @@ from memories.services import (
     memory_delete,
     memory_update,
 )
+from search.selectors import memory_search
 
 _IF_MATCH = re.compile(r'^\s*(?:"(\d{1,9})"|(\d{1,9}))\s*$')
 
@@ -65,20 +78,6 @@ _idempotency_key_param = OpenApiParameter(
     "change. A retry with the same key and body replays the first answer "
     "(`Idempotent-Replayed: true`) for 24 hours.",
 )
-
-
-def quota_problem(exceeded: QuotaExceeded) -> Problem:
-    return Problem(
-        status_code=402,
-        code="quota_exceeded",
-        title="Plan limit reached",
-        detail=f"Your plan allows {exceeded.limit} ({exceeded.limit_name}); you have used "
-        f"{exceeded.used}.",
-        limit_name=exceeded.limit_name,
-        limit=exceeded.limit,
-        used=exceeded.used,
-        resets_at=exceeded.resets_at.isoformat() if exceeded.resets_at else None,
-    )
 
 
 def _expected_version(request: Request) -> int:
@@ -172,7 +171,8 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         kind = request.query_params.get("kind") or None
         if kind and kind not in Memory.Kind.values:
             raise ValidationError({"kind": [f"Must be one of {', '.join(Memory.Kind.values)}."]})
-        queryset = memory_list(user=request.user, kind=kind, tag=request.query_params.get("tag"))
+        filters = MemoryFilters(kind=kind, tag=request.query_params.get("tag"))
+        queryset = memory_list(user=request.user, filters=filters)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MemorySerializer(page, many=True).data)
 
@@ -275,27 +275,18 @@ class SearchView(APIView):
         try:
             rate_limit_hit(
                 user_id=request.user.pk,
-                limit_name="searches_per_minute",
+                limit_name=SEARCHES_PER_MINUTE.name,
                 limit=request.user.plan.searches_per_minute,
             )
         except RateLimited as limited:
-            raise Problem(
-                status_code=429,
-                code="rate_limited",
-                title="Too many searches",
-                detail=f"Your plan allows {limited.limit} searches a minute; retry in "
-                f"{limited.retry_after} s.",
-                limit=limited.limit,
-                retry_after=limited.retry_after,
-                headers={"Retry-After": str(limited.retry_after)},
-            ) from limited
+            raise rate_problem(limited) from limited
         options = params.validated_data
         answer = memory_search(
             user=request.user,
             query=options["q"],
             mode=options["mode"],
             limit=options["limit"],
-            filters=SearchFilters(
+            filters=MemoryFilters(
                 kind=options.get("kind"),
                 tag=options.get("tag"),
                 since=options.get("since"),

@@ -6,8 +6,8 @@ from django.test import Client
 from django_redis import get_redis_connection
 
 from accounts.tests.factories import UserFactory
-from enrichment.selectors import enrichment_queue_depth
-from enrichment.services import KICK_KEY
+from core.broker import broker_queue_depth
+from memories.enrichment import KICK_KEY
 from memories.models import Memory
 from memories.tests.factories import MemoryFactory
 
@@ -88,7 +88,7 @@ def test_retry_turns_failed_memories_pending_and_queues_a_worker(
     ]
     # A worker was asked, once the change was committed.
     assert get_redis_connection("default").exists(KICK_KEY)
-    assert enrichment_queue_depth() == 1
+    assert broker_queue_depth() == 1
 
 
 def test_retry_of_memories_that_had_not_failed_queues_nothing(staff_client, empty_queue):
@@ -99,7 +99,7 @@ def test_retry_of_memories_that_had_not_failed_queues_nothing(staff_client, empt
     )
 
     assert not get_redis_connection("default").exists(KICK_KEY)
-    assert enrichment_queue_depth() == 0
+    assert broker_queue_depth() == 0
 
 
 def test_the_retry_action_is_refused_to_staff_who_cannot_change_memories(empty_queue):

@@ -1,8 +1,8 @@
-"""Create (or update) the Celery queue on SQS with a dead-letter queue behind it.
+"""Create (or update) the Celery queues on SQS, each with a dead-letter queue behind it.
 
 kombu creates a missing queue by itself, but without a redrive policy; run this once per
 deployment (it is idempotent) so a message that keeps killing workers ends in
-`<prefix>celery-dead-letter` after SQS_MAX_RECEIVE_COUNT receives instead of looping forever.
+`<prefix><queue>-dead-letter` after SQS_MAX_RECEIVE_COUNT receives instead of looping forever.
 """
 
 from __future__ import annotations
@@ -29,14 +29,17 @@ def sqs_client():
 
 
 class Command(BaseCommand):
-    help = "Create the Celery queue on SQS with a redrive policy to a dead-letter queue."
+    help = "Create the Celery queues on SQS with a redrive policy to a dead-letter queue."
 
     def handle(self, *args, **options) -> None:
         if not settings.CELERY_BROKER_URL.startswith("sqs://"):
             raise CommandError("CELERY_BROKER_URL is not an sqs:// URL.")
         prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("queue_name_prefix", "")
-        queue_name = f"{prefix}{settings.CELERY_TASK_DEFAULT_QUEUE}"
         sqs = sqs_client()
+        for queue in settings.CELERY_TASK_QUEUES:
+            self._create(sqs, f"{prefix}{queue.name}")
+
+    def _create(self, sqs, queue_name: str) -> None:
         dead_letter_url = sqs.create_queue(QueueName=f"{queue_name}-dead-letter")["QueueUrl"]
         dead_letter_arn = sqs.get_queue_attributes(
             QueueUrl=dead_letter_url, AttributeNames=["QueueArn"]

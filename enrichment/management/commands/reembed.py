@@ -1,4 +1,4 @@
-"""manage.py reembed --model NAME [--dimensions N] [--provider local|openai] [--no-wait]
+"""manage.py reembed --model NAME [--dimensions N] [--provider NAME] [--no-wait]
 
 Re-embeds every memory with another model in the background (Celery), showing progress.
 Search keeps using the current model until the new one is complete, then switches; the old
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from enrichment.models import EmbeddingModel
-from enrichment.providers import ModelSpec, configured_spec
+from ai.providers import ModelSpec
+from ai.providers.registry import PROVIDERS, configured_spec, provider_class
 from enrichment.reembed import ReembedRefused, reembed_progress, reembed_start
 from enrichment.tasks import reembed_continue
+from memories.models import EmbeddingModel
 
 
 class Command(BaseCommand):
@@ -24,9 +24,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--model", required=True, help="the new model's name")
-        parser.add_argument("--dimensions", type=int, help="its vector size")
         parser.add_argument(
-            "--provider", choices=["local", "openai"], help="default: the configured one"
+            "--dimensions", type=int, help="its vector size (default: the provider's setting)"
+        )
+        parser.add_argument(
+            "--provider", choices=list(PROVIDERS), help="default: the configured one"
         )
         parser.add_argument(
             "--no-wait", action="store_true", help="start it and return; do not show progress"
@@ -35,7 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args, model: str, dimensions, provider, no_wait: bool, **options) -> None:
         provider = provider or configured_spec().provider
         if dimensions is None:
-            dimensions = 384 if provider == "local" else settings.EMBEDDING_DIMENSIONS
+            dimensions = provider_class(provider).configured_spec().dimensions
         try:
             target = reembed_start(spec=ModelSpec(provider, model, dimensions))
         except ReembedRefused as exc:

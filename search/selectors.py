@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import html
 import logging
@@ -17,12 +16,13 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.db.models import F, Func, IntegerField
 
 from accounts.models import User
-from enrichment.guard import AiUnavailable
-from enrichment.providers import ProviderError
-from enrichment.semantic import nearest_memories, query_embedding
+from ai.guard import AiUnavailable
+from ai.providers import ProviderError
+from ai.query import query_embedding
+from memories.embeddings import VectorHit, active_spec, nearest_memories
 from memories.lexicon import corrected_tsquery
 from memories.models import Memory
-from memories.selectors import memory_queryset
+from memories.selectors import MemoryFilters, memory_queryset
 from memories.text_config import search_text_config
 
 logger = logging.getLogger(__name__)
@@ -48,10 +48,7 @@ def memory_search_keyword(
     user: User,
     query: str,
     limit: int = 20,
-    kind: str | None = None,
-    tag: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    filters: MemoryFilters | None = None,
     typos: bool = True,
 ) -> list[SearchHit]:
     """The user's memories matching `query` (web-search syntax: words, "phrases", -not, or),
@@ -61,14 +58,7 @@ def memory_search_keyword(
     it in spelling ("tomatos soop" finds "tomato soup", see memories.lexicon)."""
     config = search_text_config()
     search = functools.partial(
-        _keyword,
-        user=user,
-        config=config,
-        limit=limit,
-        kind=kind,
-        tag=tag,
-        since=since,
-        until=until,
+        _keyword, user=user, config=config, limit=limit, filters=filters or MemoryFilters()
     )
     hits = search(SearchQuery(query, search_type="websearch", config=config))
     words = _WORD.findall(query)
@@ -106,10 +96,7 @@ def _keyword(
     user: User,
     config: str,
     limit: int,
-    kind: str | None,
-    tag: str | None,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
+    filters: MemoryFilters,
 ) -> list[SearchHit]:
     # The owner's lexeme ANDed in: the GIN index itself keeps to the user's memories. A query
     # of stop words only is empty, and must then match nothing rather than all of them.
@@ -117,15 +104,8 @@ def _keyword(
         memory_queryset(user=user)
         .alias(query_nodes=Func(search, function="numnode", output_field=IntegerField()))
         .filter(query_nodes__gt=0, search_vector=search & OwnerQuery(user.pk))
+        .filter(filters.q())
     )
-    if kind:
-        queryset = queryset.filter(kind=kind)
-    if tag:
-        queryset = queryset.filter(tags__contains=[tag.strip().lower()])
-    if since:
-        queryset = queryset.filter(created_at__gte=since)
-    if until:
-        queryset = queryset.filter(created_at__lt=until)
     ranked = queryset.annotate(
         score=SearchRank(F("search_vector"), search),
         raw_snippet=SearchHeadline(
@@ -142,14 +122,6 @@ def _keyword(
     return [SearchHit(m, float(m.score), _safe_snippet(m.raw_snippet)) for m in ranked]
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    kind: str | None = None
-    tag: str | None = None
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-
-
 @dataclass
 class SearchAnswer:
     mode_used: str  # hybrid | semantic | keyword
@@ -162,20 +134,29 @@ _CANDIDATES_PER_RESULT = 3
 
 
 def memory_search(
-    *, user: User, query: str, mode: str = "auto", limit: int = 20, filters: SearchFilters
+    *,
+    user: User,
+    query: str,
+    mode: str = "auto",
+    limit: int = 20,
+    filters: MemoryFilters | None = None,
 ) -> SearchAnswer:
-    """Search the user's memories. `auto` is hybrid."""
+    """Search the user's memories, narrowed by `filters`. `auto` is hybrid. When the query
+    cannot be embedded, full-text answers and the answer says it is degraded."""
     mode = "hybrid" if mode == "auto" else mode
-    keyword = functools.partial(memory_search_keyword, user=user, query=query, **vars(filters))
+    filters = filters or MemoryFilters()
+    keyword = functools.partial(memory_search_keyword, user=user, query=query, filters=filters)
     if mode == "keyword":
         return SearchAnswer("keyword", False, keyword(limit=limit))
     try:
-        vector = query_embedding(user_id=user.pk, query=query)
+        vector = query_embedding(user_id=user.pk, query=query, spec=active_spec())
     except (AiUnavailable, ProviderError) as exc:
         logger.info("search degraded to keyword: %s", exc)
         return SearchAnswer("keyword", True, keyword(limit=limit))
     wanted = limit if mode == "semantic" else limit * _CANDIDATES_PER_RESULT
-    nearest = nearest_memories(user_id=user.pk, query=vector, limit=wanted, **vars(filters))
+    nearest = nearest_memories(
+        user_id=user.pk, model=vector.model, vector=vector.vector, limit=wanted, filters=filters
+    )
     if mode == "semantic":
         return SearchAnswer("semantic", False, _semantic_hits(user, nearest, query))
     # No typo correction here: the semantic list already forgives misspellings, and words
@@ -184,7 +165,7 @@ def memory_search(
     return SearchAnswer("hybrid", False, _fuse(user, nearest, by_words, query, limit))
 
 
-def _semantic_hits(user: User, nearest, query: str) -> list[SearchHit]:
+def _semantic_hits(user: User, nearest: list[VectorHit], query: str) -> list[SearchHit]:
     memories = _by_id(user, [hit.memory_id for hit in nearest])
     return [
         SearchHit(memories[hit.memory_id], hit.similarity, _plain_snippet(memories[hit.memory_id]))
@@ -193,7 +174,7 @@ def _semantic_hits(user: User, nearest, query: str) -> list[SearchHit]:
     ]
 
 
-def _fuse(user: User, nearest, by_words: list[SearchHit], query: str, limit: int):
+def _fuse(user: User, nearest: list[VectorHit], by_words: list[SearchHit], query: str, limit: int):
     """Reciprocal rank fusion: score = sum over the lists of 1 / (k + rank)."""
     k = settings.SEARCH_RRF_K
     scores: dict[str, float] = {}

@@ -7,11 +7,11 @@ import time
 import pytest
 from django.utils import timezone
 
-from enrichment.breaker import Forced, ai_breaker
+from ai.breaker import Forced, ai_breaker
 from enrichment.services import enrich_batch
-from enrichment.tests.relevance_set import MEMORIES, QUERIES, words
 from memories.models import Memory
 from memories.services import memory_create
+from search.tests.relevance_set import MEMORIES, QUERIES, words
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("searches_unlimited")]
 

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from enrichment.breaker import Forced, ai_breaker
+from ai.breaker import Forced, ai_breaker
 from memories import text_config
 from memories.lexicon import lexicon_rebuild, lexicon_refresh
 from memories.models import SearchLexeme

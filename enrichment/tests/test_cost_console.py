@@ -22,12 +22,12 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 
 from accounts.tests.factories import UserFactory
+from ai.breaker import Breaker, Forced, State
+from ai.guard import AiUnavailable, guarded_embed
 from billing.ai_budget import ai_spend_views_refresh
 from billing.models import AiLedgerEntry
+from core.broker import broker_queue_depth
 from embedded import servers
-from enrichment.breaker import Breaker, Forced, State
-from enrichment.guard import AiUnavailable, guarded_embed
-from enrichment.selectors import enrichment_queue_depth
 from memories.tests.factories import MemoryFactory
 from tests.fake_openai import FakeVendor
 
@@ -252,7 +252,7 @@ def test_queue_depth_on_sqs_is_the_approximate_number_of_messages(moto_sqs, monk
     for n in range(4):
         sqs.send_message(QueueUrl=queue_url, MessageBody=f"message {n}")
 
-    assert enrichment_queue_depth() == 4
+    assert broker_queue_depth() == 4
 
 
 @pytest.mark.parametrize("logged_in", ["anonymous", "not staff"])
@@ -312,8 +312,8 @@ OTHER_PROCESS = """
 import sys
 import django
 django.setup()
-from enrichment.breaker import ai_breaker
-from enrichment.guard import AiUnavailable, guarded_embed
+from ai.breaker import ai_breaker
+from ai.guard import AiUnavailable, guarded_embed
 print(ai_breaker.state().value, flush=True)
 sys.stdin.readline()
 try:

@@ -11,17 +11,18 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ai.breaker import ai_breaker
+from ai.prices import ai_cost
+from ai.providers import Embeddings, ModelSpec, ProviderError, TransientProviderError
+from ai.providers.registry import get_provider
 from billing.ai_budget import (
     BudgetExhausted,
     BudgetUnavailable,
     UserShare,
-    ai_cost,
     ai_ledger_record,
     budget_reserve,
     budget_settle,
 )
-from enrichment.breaker import ai_breaker
-from enrichment.providers import Embeddings, ModelSpec, ProviderError, get_provider
 
 
 class AiUnavailable(Exception):
@@ -90,7 +91,7 @@ def guarded_embed(
     except Exception as exc:
         budget_settle(reservation, actual={})
         ai_breaker.record_failure()
-        raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+        raise TransientProviderError(f"{type(exc).__name__}: {exc}") from exc
     shares: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     for position, index in enumerate(wanted):
         result.vectors[index] = embeddings.vectors[position]

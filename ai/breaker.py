@@ -16,7 +16,7 @@ from enum import StrEnum
 from django.conf import settings
 from django_redis import get_redis_connection
 
-from core.alerts import alert_once, incident_resolved
+from core.alerts import BREAKER_CLOSED, BREAKER_OPEN, alert_raise, alert_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Breaker:
         return get_redis_connection("default")
 
     def forced(self) -> Forced | None:
+        """The operator's setting, or None when failures decide (or Redis does not answer)."""
         try:
             value = self._redis().get(self._forced)
         except Exception:
@@ -64,6 +65,7 @@ class Breaker:
         logger.warning("breaker %s forced %s", self.name, value or "automatic")
 
     def state(self) -> State:
+        """The state every process sees now (UNKNOWN when Redis does not answer)."""
         try:
             forced, open_until = self._redis().mget(self._forced, self._open_until)
         except Exception:
@@ -75,6 +77,7 @@ class Breaker:
         return State.OPEN if float(open_until) > time.time() else State.HALF_OPEN
 
     def open_until(self) -> float | None:
+        """The end of the cool-down (a Unix time), or None when it is not open by failures."""
         try:
             value = self._redis().get(self._open_until)
         except Exception:
@@ -95,6 +98,7 @@ class Breaker:
         return False
 
     def record_success(self) -> None:
+        """A call went through: close the breaker (announcing it if it was open)."""
         try:
             redis = self._redis()
             was_open = redis.delete(self._open_until)
@@ -103,11 +107,9 @@ class Breaker:
             return
         if was_open:
             logger.warning("breaker %s closed", self.name)
-            incident_resolved(f"breaker-open:{self.name}")
-            alert_once(
-                f"breaker-closed:{self.name}:{int(time.time())}",
-                f"AI breaker '{self.name}' closed: AI calls resumed.",
-            )
+            alert_resolve(BREAKER_OPEN, scope=self.name)
+            # One message per close: the scope is the moment it closed.
+            alert_raise(BREAKER_CLOSED, scope=f"{self.name}:{int(time.time())}", breaker=self.name)
 
     def record_failure(self, *, retry_after: float | None = None, quota: bool = False) -> None:
         """Count a failure (5xx, timeout, 429); open at the threshold, at once for a spent
@@ -133,10 +135,7 @@ class Breaker:
             return
         if quota or probing or failures >= settings.AI_BREAKER_FAILURES:
             reason = "the provider's quota is spent" if quota else f"{failures} failures"
-            alert_once(
-                f"breaker-open:{self.name}",
-                f"AI breaker '{self.name}' opened ({reason}); memories wait as pending.",
-            )
+            alert_raise(BREAKER_OPEN, scope=self.name, breaker=self.name, reason=reason)
 
 
 ai_breaker = Breaker("ai")
