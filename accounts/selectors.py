@@ -11,5 +11,6 @@ def user_get_by_email(*, email: str) -> User:
 
 
 def user_find_by_email(*, email: str) -> User | None:
-    """The account with this email (case-insensitive), or None."""
-    return User.objects.select_related("plan").filter(email=normalize_email(email)).first()
+    """The account with this email, or None; case-insensitive even for an address stored in
+    mixed case (admin's user form saves it as typed)."""
+    return User.objects.select_related("plan").filter(email__iexact=email.strip()).first()

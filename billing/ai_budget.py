@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 
 from billing import periods
+from billing.limits import AI_BUDGET_USD_PER_MONTH
 from billing.models import AiLedgerEntry, Plan
 from core.alerts import BUDGET_SPENT, BUDGET_WARNING, alert_raise
 
@@ -38,10 +39,12 @@ class BudgetUnavailable(Exception):
 
 
 def to_micro(usd: Decimal) -> int:
+    """USD as integer micro-dollars (Redis counters), rounded up: never under-reserve."""
     return int((usd * MICRO).to_integral_value(rounding=ROUND_CEILING))
 
 
 def from_micro(micro: int) -> Decimal:
+    """Integer micro-dollars back to USD."""
     return Decimal(micro) / MICRO
 
 
@@ -133,7 +136,7 @@ def budget_reserve(*, estimates: dict[int, Decimal], now: dt.datetime | None = N
     user_ids = list(estimates)
     limits = dict(
         Plan.objects.filter(users__id__in=user_ids).values_list(
-            "users__id", "ai_budget_usd_per_month"
+            "users__id", AI_BUDGET_USD_PER_MONTH.name
         )
     )
     keys = [

@@ -31,6 +31,7 @@ class Limit:
     period: Callable[[dt.datetime], Period] | None = None  # COUNTED and BUDGET limits
     window_seconds: int | None = None  # RATE limits
     decimal: bool = False  # a Decimal (money) rather than an integer
+    refused_title: str = "Plan limit reached"  # the title of the 402 or 429 answer
 
 
 MAX_MEMORIES = Limit("max_memories", LimitKind.COUNTED, "memories stored at once", period=forever)
@@ -46,7 +47,11 @@ AI_BUDGET_USD_PER_MONTH = Limit(
     decimal=True,
 )
 SEARCHES_PER_MINUTE = Limit(
-    "searches_per_minute", LimitKind.RATE, "searches per minute", window_seconds=60
+    "searches_per_minute",
+    LimitKind.RATE,
+    "searches a minute",
+    window_seconds=60,
+    refused_title="Too many searches",
 )
 
 LIMITS: dict[str, Limit] = {
@@ -84,7 +89,7 @@ def quota_problem(exceeded: QuotaExceeded) -> Problem:
     return Problem(
         status_code=402,
         code="quota_exceeded",
-        title="Plan limit reached",
+        title=LIMITS[exceeded.limit_name].refused_title,
         detail=f"Your plan allows {exceeded.limit} ({exceeded.limit_name}); you have used "
         f"{exceeded.used}.",
         limit_name=exceeded.limit_name,
@@ -99,7 +104,7 @@ def rate_problem(limited: RateLimited) -> Problem:
     return Problem(
         status_code=429,
         code="rate_limited",
-        title="Too many requests",
+        title=LIMITS[limited.limit_name].refused_title,
         detail=f"Your plan allows {limited.limit} {LIMITS[limited.limit_name].description}; "
         f"retry in {limited.retry_after} s.",
         limit=limited.limit,

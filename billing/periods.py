@@ -15,6 +15,7 @@ class Period:
 
 
 def day(now: dt.datetime) -> Period:
+    """The UTC day of `now`; it resets at the next 00:00 UTC."""
     start = now.astimezone(dt.UTC).date()
     return Period(start, dt.datetime.combine(start + dt.timedelta(days=1), dt.time(), dt.UTC))
 
@@ -25,10 +26,12 @@ def month_start(date: dt.date) -> dt.date:
 
 
 def month(now: dt.datetime) -> Period:
+    """The UTC month of `now`; it resets on the 1st at 00:00 UTC."""
     start = month_start(now.astimezone(dt.UTC).date())
     following = (start + dt.timedelta(days=32)).replace(day=1)
     return Period(start, dt.datetime.combine(following, dt.time(), dt.UTC))
 
 
 def forever(now: dt.datetime) -> Period:
+    """One period that never resets (stored memories)."""
     return Period(FOREVER, None)

@@ -197,6 +197,7 @@ def _count(user_id: int, limit_name: str, start: dt.date) -> int:
 
 
 def rate_limit_key(limit_name: str, user_id: int, window: int, window_seconds: int) -> str:
+    """The Redis key counting one user's requests of one fixed window."""
     return f"ratelimit:{limit_name}:{user_id}:{window_seconds}:{window}"
 
 

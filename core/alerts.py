@@ -42,6 +42,7 @@ class IncidentKind:
     ttl: int = _DAY
 
     def render(self, **params: object) -> str:
+        """The message with `params` filled in, its severity and its runbook link."""
         return (
             f"[{self.severity}] {self.message.format(**params)} "
             f"Runbook: {settings.RUNBOOK_BASE_URL}{self.runbook}"
@@ -89,14 +90,18 @@ INCIDENT_KINDS = {
 
 
 def _claim_key(kind: IncidentKind, scope: str) -> str:
-    return f"alert:{kind.key}:{scope}"
+    return f"alert:{kind.key}:{scope}" if scope else f"alert:{kind.key}"
 
 
 def alert_raise(kind: IncidentKind, *, scope: str = "", **params: object) -> bool:
     """Announce an incident of `kind` (`scope` tells incidents of one kind apart: a breaker's
     name, a budget's period) unless it was already announced; True if this call announced it.
     `params` fill the kind's message. Never raises: an alert must not break its caller."""
-    text = kind.render(**params)
+    try:
+        text = kind.render(**params)
+    except (KeyError, IndexError, ValueError):
+        logger.exception("alert %s: its message did not render; sent as written", kind.key)
+        text = f"[{kind.severity}] {kind.message} {params}"
     try:
         claimed = get_redis_connection("default").set(
             _claim_key(kind, scope), 1, nx=True, ex=kind.ttl

@@ -13,6 +13,7 @@ MIN_SAFE_PGVECTOR = (0, 8, 4)  # 0.8.3 and 0.8.4 fixed HNSW vacuum corruption
 
 
 def check_database() -> dict[str, Any]:
+    """Postgres answers; reports the pgvector version (a warning below 0.8.4)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
         row = cursor.fetchone()
@@ -25,6 +26,7 @@ def check_database() -> dict[str, Any]:
 
 
 def check_redis() -> dict[str, Any]:
+    """Redis answers a PING."""
     from django_redis import get_redis_connection
 
     get_redis_connection("default").ping()
@@ -32,6 +34,7 @@ def check_redis() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
+    """The Celery broker accepts a connection."""
     from kombu import Connection
 
     with Connection(

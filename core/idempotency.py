@@ -42,6 +42,7 @@ _UNPINNED_STATUSES = frozenset({401, 402, 403, 409, 429})
 
 
 def key_is_valid(key: str) -> bool:
+    """1 to 255 printable ASCII characters (API.md)."""
     return 1 <= len(key) <= 255 and all(0x20 <= ord(char) <= 0x7E for char in key)
 
 

@@ -118,7 +118,9 @@ def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = Non
                 EnrichmentResult(memory, result.vectors[i], category, summarize(memory.text), tags)
             )
     applied = memories_enrichment_apply(
-        results=results, model=result.model, dimensions=spec.dimensions
+        results=results,
+        model=result.model,
+        dimensions=len(results[0].vector) if results else spec.dimensions,
     )
     # Memories edited while they were embedded were not applied: they are not counted.
     _refund_enrichments([r.memory for r in results if r.memory.id not in applied])

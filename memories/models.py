@@ -57,6 +57,7 @@ class Memory(models.Model):
         PENDING = "pending"
         ENRICHED = "enriched"
         FAILED = "failed"
+        # In the API contract (API.md) for memories AI leaves alone; nothing sets it yet.
         SKIPPED = "skipped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -84,6 +85,7 @@ class Memory(models.Model):
     enrichment_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     enrichment_lease_until = models.DateTimeField(null=True, blank=True)
     enrichment_error = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # The memory this one was merged into; written by near-duplicate merges (to come).
     # Indexed only where set (see Meta): nearly every row has none, and a full index would
     # cost every save an insert.
     duplicate_of = models.ForeignKey(

@@ -26,12 +26,14 @@ class MemoryFilters:
 
     @property
     def normalized_tag(self) -> str | None:
+        """The tag as tags are stored (memories.normalization.clean_tags: trimmed, lower)."""
         return self.tag.strip().lower() if self.tag else None
 
     def __bool__(self) -> bool:
         return any((self.kind, self.tag, self.since, self.until))
 
     def q(self) -> Q:
+        """The filters as a Q on Memory."""
         q = Q()
         if self.kind:
             q &= Q(kind=self.kind)

@@ -97,6 +97,7 @@ def _regenerate_column(config: str) -> None:
 
 @checks.register(checks.Tags.database)
 def check_text_config(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    """A system check: the search column's configuration is the one SEARCH_TEXT_CONFIG names."""
     if not databases or "default" not in databases:
         return []
     try:

@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.limits import LIMITS
 from billing.models import Plan
 from billing.services import plan_set_limits
 
@@ -15,7 +16,7 @@ def parse_limit(field: str, raw: str) -> object:
     if raw.strip().lower() in UNLIMITED:
         return None
     try:
-        value = Decimal(raw) if field == "ai_budget_usd_per_month" else int(raw)
+        value = Decimal(raw) if LIMITS[field].decimal else int(raw)
     except (ValueError, InvalidOperation) as exc:
         raise CommandError(f"{field}: {raw!r} is not a number (or 'unlimited')") from exc
     if value < 0:

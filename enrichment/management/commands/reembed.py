@@ -35,9 +35,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, model: str, dimensions, provider, no_wait: bool, **options) -> None:
-        provider = provider or configured_spec().provider
-        if dimensions is None:
-            dimensions = provider_class(provider).configured_spec().dimensions
+        try:
+            provider = provider or configured_spec().provider
+            if dimensions is None:
+                dimensions = provider_class(provider).configured_spec().dimensions
+        except ValueError as exc:  # AI_PROVIDER names no provider
+            raise CommandError(str(exc)) from exc
         try:
             target = reembed_start(spec=ModelSpec(provider, model, dimensions))
         except ReembedRefused as exc:
