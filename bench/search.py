@@ -492,7 +492,7 @@ class Query:
 
     @property
     def literal(self) -> str:
-        from memories.models import vector_literal
+        from memories.embeddings import vector_literal
 
         return vector_literal(self.vector)
 
