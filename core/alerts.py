@@ -114,7 +114,8 @@ def alert_raise(kind: IncidentKind, *, scope: str = "", **params: object) -> boo
     logger.warning("ALERT %s", text)
     if settings.SLACK_BOT_TOKEN:
         try:
-            current_app.send_task(DELIVER_TASK, args=[text])
+            # No publish retries: this may run on a request path, and the alert is logged.
+            current_app.send_task(DELIVER_TASK, args=[text], retry=False)
         except Exception:
             logger.exception("alert not queued for Slack (broker unavailable): %s", text)
     return True
