@@ -152,11 +152,8 @@ class CostConsole:
         self.opts = AiLedgerEntry._meta
 
     def _check_console_permission(self, request) -> None:
-        # admin_view lets in active staff only; of those, the ones who may see the ledger.
-        label, model = self.opts.app_label, self.opts.model_name
-        if not any(
-            request.user.has_perm(f"{label}.{action}_{model}") for action in ("view", "change")
-        ):
+        # admin_view lets in active staff only; of those, the ones the ledger's admin lets see it.
+        if not self.admin_site.get_model_admin(AiLedgerEntry).has_view_permission(request):
             raise PermissionDenied
 
     def console_view(self, request):

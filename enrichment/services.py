@@ -11,7 +11,6 @@ outage does not make memories fail.
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -44,8 +43,6 @@ from memories.enrichment import (
     memories_unpark,
     pending_count,
 )
-
-logger = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_TASK = 50
 

@@ -10,8 +10,6 @@ retry either: the sweeper re-enqueues once the breaker closes.
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 
@@ -19,8 +17,6 @@ from ai.guard import AiUnavailable
 from ai.providers import ProviderError, TransientProviderError
 from enrichment.reembed import reembed_step
 from enrichment.services import enrichment_run, enrichment_sweep
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(

@@ -3,20 +3,29 @@ by the real task code (core.tasks.deliver_alert), as a worker would."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from celery import current_app
 from django.conf import settings
+from kombu.simple import SimpleQueue
 
 
-def _queue():
+@contextmanager
+def _alerts_queue() -> Iterator[SimpleQueue]:
     connection = current_app.connection_for_write()
-    return connection, connection.SimpleQueue(settings.CELERY_ALERTS_QUEUE)
+    queue = connection.SimpleQueue(settings.CELERY_ALERTS_QUEUE)
+    try:
+        yield queue
+    finally:
+        queue.close()
+        connection.release()
 
 
 def deliver_queued_alerts() -> int:
     """Run every queued alert delivery; returns how many ran."""
-    connection, queue = _queue()
     ran = 0
-    try:
+    with _alerts_queue() as queue:
         while True:
             try:
                 message = queue.get(block=False)
@@ -26,26 +35,15 @@ def deliver_queued_alerts() -> int:
             current_app.tasks[message.headers["task"]].apply(args=args, kwargs=kwargs).get()
             message.ack()
             ran += 1
-    finally:
-        queue.close()
-        connection.release()
 
 
 def queued_alerts() -> int:
     """How many alert deliveries wait in the queue."""
-    connection, queue = _queue()
-    try:
+    with _alerts_queue() as queue:
         _name, size, _consumers = queue.queue.queue_declare()
         return size
-    finally:
-        queue.close()
-        connection.release()
 
 
 def purge_queued_alerts() -> None:
-    connection, queue = _queue()
-    try:
+    with _alerts_queue() as queue:
         queue.clear()
-    finally:
-        queue.close()
-        connection.release()
