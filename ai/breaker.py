@@ -14,9 +14,9 @@ import time
 from enum import StrEnum
 
 from django.conf import settings
-from django_redis import get_redis_connection
 
 from core.alerts import BREAKER_CLOSED, BREAKER_OPEN, alert_raise, alert_resolve
+from core.redis import state_redis
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Breaker:
 
     @staticmethod
     def _redis():
-        return get_redis_connection("default")
+        return state_redis()
 
     def forced(self) -> Forced | None:
         """The operator's setting, or None when failures decide (or Redis does not answer)."""

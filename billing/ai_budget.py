@@ -18,12 +18,12 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
-from django_redis import get_redis_connection
 
 from billing import periods
 from billing.limits import AI_BUDGET_USD_PER_MONTH
 from billing.models import AiLedgerEntry, Plan
 from core.alerts import BUDGET_SPENT, BUDGET_WARNING, alert_raise
+from core.redis import state_redis
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def budget_reserve(*, estimates: dict[int, Decimal], now: dt.datetime | None = N
         limit = limits.get(user_id)
         argv += [to_micro(estimates[user_id]), -1 if limit is None else to_micro(limit)]
     try:
-        redis = get_redis_connection("default")
+        redis = state_redis()
         _seed(redis, keys[0], since=day)
         _seed(redis, keys[1], since=month)
         for user_id, key in zip(user_ids, keys[2:], strict=True):
@@ -202,7 +202,7 @@ def _warn_if_near(redis, *, day: dt.date, month: dt.date) -> None:
 def budget_settle(reservation: Reservation, *, actual: dict[int, Decimal]) -> None:
     """Replace the reservation by the real cost (a failed call: actual 0 for everyone)."""
     try:
-        redis = get_redis_connection("default")
+        redis = state_redis()
         with redis.pipeline(transaction=True) as pipe:
             delta_total = 0
             for user_id, reserved in reservation.amounts.items():

@@ -14,12 +14,12 @@ from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
-from django_redis import get_redis_connection
 
 from billing.limits import COUNTED_LIMITS, LIMITS, QuotaExceeded, RateLimited
 from billing.models import Plan, UsageCounter
 from billing.periods import Period
 from billing.signals import plan_limits_changed
+from core.redis import state_redis
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def rate_limit_hit(*, user_id: int, limit_name: str, limit: int | None) -> None:
     window = int(now // window_seconds)
     key = rate_limit_key(limit_name, user_id, window, window_seconds)
     try:
-        redis = get_redis_connection("default")
+        redis = state_redis()
         with redis.pipeline(transaction=True) as pipe:
             pipe.set(key, 0, ex=window_seconds + 5, nx=True)
             pipe.incr(key)
@@ -241,9 +241,7 @@ def rate_limit_used(*, user_id: int, limit_name: str) -> tuple[int, dt.datetime]
     window = int(now // window_seconds)
     ends = dt.datetime.fromtimestamp((window + 1) * window_seconds, dt.UTC)
     try:
-        value = get_redis_connection("default").get(
-            rate_limit_key(limit_name, user_id, window, window_seconds)
-        )
+        value = state_redis().get(rate_limit_key(limit_name, user_id, window, window_seconds))
     except Exception:
         return 0, ends
     return int(value or 0), ends

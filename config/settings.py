@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -114,15 +115,31 @@ DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
 )
 
 REDIS_URL = env.str("REDIS_URL", default=embedded.default_redis_url())
+
+
+def _redis_database(url: str, number: int) -> str:
+    """`url` with its logical database replaced by `number`."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+# The cache (REDIS_URL) may evict; breaker, AI budget reservations, rate limits and alert
+# claims live in STATE_REDIS_URL, which must not (core.redis). In production give it a Redis
+# of its own with `maxmemory-policy noeviction` (eviction policies are per server, not per
+# logical database); by default it is database 2 of the REDIS_URL server.
+STATE_REDIS_URL = env.str("STATE_REDIS_URL", default=_redis_database(REDIS_URL, 2))
+_REDIS_OPTIONS = {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1}
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
-        "OPTIONS": {
-            "SOCKET_CONNECT_TIMEOUT": 1,
-            "SOCKET_TIMEOUT": 1,
-        },
-    }
+        "OPTIONS": _REDIS_OPTIONS,
+    },
+    "state": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": STATE_REDIS_URL,
+        "OPTIONS": _REDIS_OPTIONS,
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

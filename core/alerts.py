@@ -16,7 +16,8 @@ from enum import StrEnum
 
 from celery import current_app
 from django.conf import settings
-from django_redis import get_redis_connection
+
+from core.redis import state_redis
 
 logger = logging.getLogger("memory_connector.alerts")
 
@@ -103,9 +104,7 @@ def alert_raise(kind: IncidentKind, *, scope: str = "", **params: object) -> boo
         logger.exception("alert %s: its message did not render; sent as written", kind.key)
         text = f"[{kind.severity}] {kind.message} {params}"
     try:
-        claimed = get_redis_connection("default").set(
-            _claim_key(kind, scope), 1, nx=True, ex=kind.ttl
-        )
+        claimed = state_redis().set(_claim_key(kind, scope), 1, nx=True, ex=kind.ttl)
     except Exception:
         logger.warning("Redis unavailable; alert %s raised without de-duplication", kind.key)
         claimed = True
@@ -124,6 +123,6 @@ def alert_raise(kind: IncidentKind, *, scope: str = "", **params: object) -> boo
 def alert_resolve(kind: IncidentKind, *, scope: str = "") -> None:
     """The incident is over: the next one of this kind and scope is announced again."""
     try:
-        get_redis_connection("default").delete(_claim_key(kind, scope))
+        state_redis().delete(_claim_key(kind, scope))
     except Exception:
         logger.warning("Redis unavailable; incident %s not cleared", kind.key)

@@ -26,10 +26,13 @@ def check_database() -> dict[str, Any]:
 
 
 def check_redis() -> dict[str, Any]:
-    """Redis answers a PING."""
+    """Both Redis roles (the cache and the state) answer a PING."""
     from django_redis import get_redis_connection
 
+    from core.redis import state_redis
+
     get_redis_connection("default").ping()
+    state_redis().ping()
     return {}
 
 

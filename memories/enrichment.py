@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
-from django_redis import get_redis_connection
 
+from core.redis import state_redis
 from memories.embeddings import (
     EmbeddingRow,
     embedding_text,
@@ -275,7 +275,7 @@ def enrichment_kick(*, debounced: bool = False) -> None:
     if debounced and _kick_seen_at is not None and now - _kick_seen_at < window:
         return
     try:
-        if get_redis_connection("default").set(KICK_KEY, 1, nx=True, ex=60):
+        if state_redis().set(KICK_KEY, 1, nx=True, ex=60):
             current_app.send_task(ENRICH_TASK)
         _kick_seen_at = now  # taken before the SET: the flag was set no earlier than this
     except Exception:
@@ -287,6 +287,6 @@ def enrichment_kick_clear() -> None:
     global _kick_seen_at
     _kick_seen_at = None
     try:
-        get_redis_connection("default").delete(KICK_KEY)
+        state_redis().delete(KICK_KEY)
     except Exception:
         logger.warning("enrichment kick flag not cleared (Redis unavailable)")

@@ -14,7 +14,8 @@ import logging
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django_redis import get_redis_connection
+
+from core.redis import state_redis
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def lexicon_refresh() -> int | None:
     """Add the stems of memories changed since the last refresh (all, the first time);
     returns how many were new, or None if another refresh or rebuild is running. Called each
     minute by Celery beat."""
-    redis = get_redis_connection("default")
+    redis = state_redis()
     started = timezone.now()
     since = redis.get(_WATERMARK_KEY)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -72,7 +73,7 @@ def lexicon_rebuild() -> int | None:
         cursor.execute("DELETE FROM memories_searchlexeme")
         cursor.execute(_LEXEMES_SQL.format(since=""))
         added = cursor.rowcount
-    get_redis_connection("default").set(_WATERMARK_KEY, started.isoformat())
+    state_redis().set(_WATERMARK_KEY, started.isoformat())
     return added
 
 

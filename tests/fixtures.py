@@ -14,6 +14,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import TokenFactory, UserFactory
+from core.redis import state_redis
 from tests.alerts import purge_queued_alerts
 from tests.fake_openai import FakeVendor
 
@@ -166,10 +167,10 @@ def gunicorn_server(django_db_setup, tmp_path_factory):
 def clean_ai_state():
     """Breaker, budget counters and alert flags live in Redis, and queued alerts in the
     broker: a test that uses this starts without them."""
-    redis = get_redis_connection("default")
-    for pattern in ("breaker:*", "aibudget:*", "alert:*", "enrichment:*", "search:*"):
-        for key in redis.scan_iter(pattern):
-            redis.delete(key)
+    for redis in (get_redis_connection("default"), state_redis()):
+        for pattern in ("breaker:*", "aibudget:*", "alert:*", "enrichment:*", "search:*"):
+            for key in redis.scan_iter(pattern):
+                redis.delete(key)
     purge_queued_alerts()
     yield
 
@@ -212,11 +213,10 @@ def redis_down(settings):
     """The cache's Redis (breaker, budgets, alert claims, kick flag) does not answer."""
     from django.core.cache import caches
 
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
+    unreachable = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
     }
+    settings.CACHES = {"default": unreachable, "state": unreachable}
     caches.close_all()

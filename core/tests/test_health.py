@@ -40,6 +40,7 @@ def own_redis(settings):
         url = f"redis://127.0.0.1:{port}/0"
         settings.CACHES = {
             "default": {**settings.CACHES["default"], "LOCATION": url},
+            "state": {**settings.CACHES["state"], "LOCATION": url.replace("/0", "/2")},
         }
         settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/1"
         yield process

@@ -19,7 +19,6 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from django_redis import get_redis_connection
 
 from accounts.tests.factories import UserFactory
 from ai.breaker import Breaker, Forced, State
@@ -27,6 +26,7 @@ from ai.guard import AiUnavailable, guarded_embed
 from billing.ai_budget import ai_spend_views_refresh
 from billing.models import AiLedgerEntry
 from core.broker import broker_queue_depth
+from core.redis import state_redis
 from embedded import servers
 from memories.tests.factories import MemoryFactory
 from tests.fake_openai import FakeVendor
@@ -44,7 +44,7 @@ def _clean_redis():
     """The breaker, budget counters and alert flags are shared by every test of the run."""
 
     def clean():
-        redis = get_redis_connection("default")
+        redis = state_redis()
         for pattern in ("breaker:*", "aibudget:*", "alert:*", "enrichment:*"):
             for key in redis.scan_iter(pattern):
                 redis.delete(key)

@@ -5,8 +5,8 @@ import time
 
 import pytest
 from celery import current_app
-from django_redis import get_redis_connection
 
+from core.redis import state_redis
 from enrichment import services, tasks
 from enrichment.services import BatchOutcome
 from memories import enrichment as pending
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def flag_is_set() -> bool:
-    return bool(get_redis_connection("default").exists(KICK_KEY))
+    return bool(state_redis().exists(KICK_KEY))
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,7 @@ def test_a_debounced_kick_asks_redis_once_per_window(settings):
     settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS = 60
     pending.enrichment_kick(debounced=True)
     assert flag_is_set()
-    get_redis_connection("default").delete(KICK_KEY)  # as a task would, in another process
+    state_redis().delete(KICK_KEY)  # as a task would, in another process
 
     pending.enrichment_kick(debounced=True)  # within the window: Redis is not asked
     assert not flag_is_set()
@@ -47,7 +47,7 @@ def test_a_debounced_kick_asks_redis_once_per_window(settings):
 def test_after_the_window_a_debounced_kick_asks_again(settings):
     settings.ENRICHMENT_KICK_DEBOUNCE_SECONDS = 0.05
     pending.enrichment_kick(debounced=True)
-    get_redis_connection("default").delete(KICK_KEY)
+    state_redis().delete(KICK_KEY)
     time.sleep(0.1)
     pending.enrichment_kick(debounced=True)
     assert flag_is_set()

@@ -3,10 +3,10 @@ to enrichment."""
 
 import pytest
 from django.test import Client
-from django_redis import get_redis_connection
 
 from accounts.tests.factories import UserFactory
 from core.broker import broker_queue_depth
+from core.redis import state_redis
 from memories.enrichment import KICK_KEY
 from memories.models import Memory
 from memories.tests.factories import MemoryFactory
@@ -29,7 +29,7 @@ def empty_queue():
     from celery import current_app
 
     def empty():
-        get_redis_connection("default").delete(KICK_KEY)
+        state_redis().delete(KICK_KEY)
         with current_app.connection_for_write() as conn:
             conn.default_channel.queue_purge(current_app.conf.task_default_queue)
 
@@ -87,7 +87,7 @@ def test_retry_turns_failed_memories_pending_and_queues_a_worker(
         "were left alone."
     ]
     # A worker was asked, once the change was committed.
-    assert get_redis_connection("default").exists(KICK_KEY)
+    assert state_redis().exists(KICK_KEY)
     assert broker_queue_depth() == 1
 
 
@@ -98,7 +98,7 @@ def test_retry_of_memories_that_had_not_failed_queues_nothing(staff_client, empt
         CHANGELIST, {"action": "retry_enrichment", "_selected_action": [str(pending.pk)]}
     )
 
-    assert not get_redis_connection("default").exists(KICK_KEY)
+    assert not state_redis().exists(KICK_KEY)
     assert broker_queue_depth() == 0
 
 
