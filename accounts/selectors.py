@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from accounts.models import User, normalize_email
+from django.db.models import QuerySet
+
+from accounts.models import ApiToken, User, normalize_email
 
 
 def user_get_by_email(*, email: str) -> User:
@@ -14,3 +16,8 @@ def user_find_by_email(*, email: str) -> User | None:
     """The account with this email, or None; case-insensitive even for an address stored in
     mixed case (admin's user form saves it as typed)."""
     return User.objects.select_related("plan").filter(email__iexact=email.strip()).first()
+
+
+def token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The user's API tokens (the pagination orders them newest first)."""
+    return ApiToken.objects.filter(user=user)

@@ -3,17 +3,24 @@
 breaker check → budget reservation (estimated cost, per user and global, atomic in Redis)
 → call → ledger entry (real tokens and Decimal cost, one row per user share, one request id
 per call) → budget settled to the real cost → breaker update.
+
+guarded_embed_many is the batch pipeline's way in: it keeps each call under the provider's
+tokens per request and, when the provider refuses a batch for its input (a 400), splits it
+in halves until the refused items are found, so one bad item does not sink the others.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from ai.breaker import ai_breaker
 from ai.prices import ai_cost
-from ai.providers import Embeddings, ModelSpec, ProviderError, TransientProviderError
+from ai.providers import Embeddings, ModelSpec, Provider, ProviderError, TransientProviderError
 from ai.providers.registry import get_provider
 from billing.ai_budget import (
     BudgetExhausted,
@@ -42,6 +49,10 @@ class GuardedEmbeddings:
     model: str
     vectors: dict[int, list[float]] = field(default_factory=dict)
     refused: set[int] = field(default_factory=set)
+    # guarded_embed_many only: items the provider refused for their input ({index: error}),
+    # and items left unjudged when the search for refused items stopped (see there).
+    rejected: dict[int, str] = field(default_factory=dict)
+    undecided: set[int] = field(default_factory=set)
 
 
 def guarded_embed(
@@ -86,7 +97,8 @@ def guarded_embed(
         )
     except ProviderError as exc:
         budget_settle(reservation, actual={})
-        ai_breaker.record_failure(retry_after=exc.retry_after, quota=exc.quota)
+        if not exc.invalid_request:  # a refused input says nothing of the provider's health
+            ai_breaker.record_failure(retry_after=exc.retry_after, quota=exc.quota)
         raise
     except Exception as exc:
         budget_settle(reservation, actual={})
@@ -119,6 +131,85 @@ def guarded_embed(
     )
     ai_breaker.record_success()
     return result
+
+
+def guarded_embed_many(
+    *,
+    items: list[tuple[int | None, str]],
+    operation: str,
+    timeout: float | None = None,
+    spec: ModelSpec | None = None,
+    call: Callable[..., GuardedEmbeddings] | None = None,
+) -> GuardedEmbeddings:
+    """Embed `items` like guarded_embed, in as many calls as AI_MAX_TOKENS_PER_REQUEST needs
+    (each made by `call`, default guarded_embed: callers pass the one they import, so the
+    per-call step stays theirs to time or wrap).
+
+    A call the provider refuses for its input (ProviderError.invalid_request) is split in
+    halves and each half tried again, down to single items: those refused alone are in
+    `rejected`, the rest is embedded. If nothing at all went through, the first refusal is
+    raised instead: a provider that refuses everything (a wrong setting) must not get every
+    memory marked bad. After `_max_refusals` refused calls the search stops and the items not
+    yet judged are `undecided`. Raises AiUnavailable or ProviderError (any other failure;
+    vectors of earlier calls are then dropped, their cost stays in the ledger).
+    """
+    provider = get_provider(spec)
+    call = call or guarded_embed
+    merged: GuardedEmbeddings | None = None
+    groups = deque(_request_groups(provider, items))
+    refusals_left = _max_refusals(len(items))
+    first_refusal: ProviderError | None = None
+    rejected: dict[int, str] = {}
+    undecided: set[int] = set()
+    while groups:
+        group = groups.popleft()
+        try:
+            part = call(
+                items=[items[i] for i in group], operation=operation, timeout=timeout, spec=spec
+            )
+        except ProviderError as exc:
+            if not exc.invalid_request:
+                raise
+            first_refusal = first_refusal or exc
+            if len(group) == 1:
+                rejected[group[0]] = str(exc)
+            elif refusals_left <= 0:
+                undecided.update(group)
+            else:
+                refusals_left -= 1
+                middle = len(group) // 2
+                groups.extendleft([group[middle:], group[:middle]])
+            continue
+        if merged is None:
+            merged = GuardedEmbeddings(request_id=part.request_id, model=part.model)
+        merged.vectors.update({group[i]: vector for i, vector in part.vectors.items()})
+        merged.refused.update(group[i] for i in part.refused)
+    if first_refusal is not None and (merged is None or not merged.vectors):
+        raise first_refusal
+    if merged is None:  # no items
+        return GuardedEmbeddings(request_id=uuid.uuid4(), model=provider.model)
+    merged.rejected, merged.undecided = rejected, undecided
+    return merged
+
+
+def _request_groups(provider: Provider, items: list[tuple[int | None, str]]) -> list[list[int]]:
+    """Indexes of `items` in consecutive groups of at most AI_MAX_TOKENS_PER_REQUEST tokens."""
+    groups: list[list[int]] = []
+    tokens = 0
+    for index, (_, text) in enumerate(items):
+        cost = provider.estimate_tokens(text)
+        if not groups or tokens + cost > settings.AI_MAX_TOKENS_PER_REQUEST:
+            groups.append([])
+            tokens = 0
+        groups[-1].append(index)
+        tokens += cost
+    return groups
+
+
+def _max_refusals(size: int) -> int:
+    # Enough to isolate two bad items by halving (two paths of log2(size) refusals), and a
+    # bound on the calls wasted when the provider refuses everything.
+    return 2 * size.bit_length() + 2
 
 
 def _budget_user(user_id: int | None) -> int:

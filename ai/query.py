@@ -23,16 +23,18 @@ class QueryVector:
     cached: bool
 
 
-def _cache_key(model: str, dimensions: int, query: str) -> str:
+def _cache_key(user_id: int, model: str, dimensions: int, query: str) -> str:
+    # Per user: with one shared entry, a user could tell from a fast answer that someone
+    # else searched for the same words (a timing side channel).
     digest = hashlib.sha256(query.encode()).hexdigest()
-    return f"search:qemb:{model}:{dimensions}:{digest}"
+    return f"search:qemb:{user_id}:{model}:{dimensions}:{digest}"
 
 
 def query_embedding(*, user_id: int, query: str, spec: ModelSpec) -> QueryVector:
     """The query's embedding by `spec`, from the Redis cache or through the guard (on
     `user_id`'s budget, within SEARCH_QUERY_EMBED_TIMEOUT_SECONDS). Raises AiUnavailable or
     ProviderError: the caller degrades to keyword search."""
-    key = _cache_key(spec.model, spec.dimensions, query)
+    key = _cache_key(user_id, spec.model, spec.dimensions, query)
     redis = None
     try:
         redis = get_redis_connection("default")

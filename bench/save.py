@@ -32,7 +32,7 @@ def make_users() -> list[str]:
     from django.core.management import call_command
 
     from accounts.models import User
-    from accounts.services import token_get_or_create
+    from accounts.services import token_create
     from billing.models import Plan
 
     call_command("plan", "bench")  # every limit unlimited: the benchmark measures speed
@@ -40,7 +40,7 @@ def make_users() -> list[str]:
     tokens = []
     for n in range(USERS):
         user = User.objects.create_user(f"bench{n}@example.com", "bench-password", plan=plan)
-        tokens.append(token_get_or_create(user=user))
+        tokens.append(token_create(user=user, name="bench").secret)
     return tokens
 
 

@@ -333,7 +333,7 @@ def make_users(corpus: Corpus, light_users: int) -> Population:
     from django.core.management import call_command
 
     from accounts.models import User
-    from accounts.services import token_get_or_create
+    from accounts.services import token_create
     from billing.models import Plan
 
     call_command("plan", "bench")  # every limit unlimited: the benchmark measures speed
@@ -346,7 +346,7 @@ def make_users(corpus: Corpus, light_users: int) -> Population:
     )
     return Population(
         heavy_id=heavy.pk,
-        heavy_token=token_get_or_create(user=heavy),
+        heavy_token=token_create(user=heavy, name="bench").secret,
         heavy_topics=corpus.user_topics(HEAVY_TOPICS),
         light_ids=np.array([u.pk for u in light], dtype=np.int64),
         light_topics=np.stack([corpus.user_topics(LIGHT_TOPICS)[0] for _ in light]),
@@ -748,8 +748,9 @@ def measure_typos(user_id: int, queries: list[Query], seed: int) -> dict:
 # --- HTTP --------------------------------------------------------------------------------
 
 
-def seed_query_cache(queries: list[Query]) -> None:
-    """The query embeddings the API will look up, as query_embedding caches them."""
+def seed_query_cache(user_id: int, queries: list[Query]) -> None:
+    """The query embeddings the API will look up for `user_id`, as query_embedding caches
+    them (per user)."""
     from django_redis import get_redis_connection
 
     from ai.query import _cache_key
@@ -757,7 +758,8 @@ def seed_query_cache(queries: list[Query]) -> None:
     redis = get_redis_connection("default")
     for query in queries:
         redis.set(
-            _cache_key(MODEL, DIMENSIONS, query.text), query.vector.astype(np.float32).tobytes()
+            _cache_key(user_id, MODEL, DIMENSIONS, query.text),
+            query.vector.astype(np.float32).tobytes(),
         )
 
 
@@ -972,7 +974,7 @@ def main() -> int:
         report["typos"] = measure_typos(people.heavy_id, queries, args.seed)
         print(json.dumps(report["typos"], indent=2), flush=True)
         print("API", flush=True)
-        seed_query_cache(queries)
+        seed_query_cache(people.heavy_id, queries)
         report["in_process"] = {
             mode: in_process(people.heavy_token, queries, mode)
             for mode in ("semantic", "keyword", "hybrid")

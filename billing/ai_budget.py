@@ -4,12 +4,18 @@ Every provider call reserves its estimated cost before it is made (so concurrent
 overrun a budget together) and settles to the real cost after. The Redis counters are kept in
 step with the ledger: a missing counter (Redis restarted, new period) is seeded from the
 ledger's sum before use. Amounts are integer micro-dollars in Redis and Decimal elsewhere.
+
+A counter lives until its period ends (the day's at 00:00 UTC, the month's on the 1st), so
+a reservation never settled (a worker killed during its call) holds budget no longer than
+that; a settle after its period's counter is gone does not bring it back. The nightly
+reconciliation (budget_reconcile) puts counters that drifted back to the ledger's sums.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -72,17 +78,22 @@ def _ledger_sum(*, since: dt.date, user_id: int | None = None) -> Decimal:
     return entries.aggregate(total=Sum("cost_usd"))["total"] or Decimal(0)
 
 
-def _seed(redis, key: str, *, since: dt.date, user_id: int | None = None) -> None:
+def _seconds_left(resets_at: dt.datetime | None, now: dt.datetime) -> int:
+    """Seconds until `resets_at`, for a counter's TTL (relative: Redis counts on its clock)."""
+    assert resets_at is not None  # days and months end
+    return max(1, math.ceil((resets_at - now).total_seconds()))
+
+
+def _seed(redis, key: str, *, since: dt.date, ttl: int, user_id: int | None = None) -> None:
     if not redis.exists(key):
-        redis.set(
-            key, to_micro(_ledger_sum(since=since, user_id=user_id)), nx=True, ex=40 * 24 * 3600
-        )
+        redis.set(key, to_micro(_ledger_sum(since=since, user_id=user_id)), nx=True, ex=ttl)
 
 
 # Accept each user whose own monthly budget has room, then check the global day and month
 # budgets against the accepted total; all or nothing for the globals. Atomic in Redis.
 # KEYS: global day, global month, then one key per user. ARGV: global day limit, global month
-# limit (micro-dollars, -1 = none), then per user: amount, limit.
+# limit (micro-dollars, -1 = none), then per user: amount, limit; last, the seconds left in
+# the day and in the month (a counter created here, its seed having just expired, gets them).
 _RESERVE_LUA = """
 local accepted = {}
 local total = 0
@@ -109,7 +120,21 @@ for _, i in ipairs(accepted) do
 end
 redis.call('INCRBY', KEYS[1], total)
 redis.call('INCRBY', KEYS[2], total)
+for i = 1, #KEYS do
+  if redis.call('TTL', KEYS[i]) == -1 then
+    redis.call('EXPIRE', KEYS[i], i == 1 and ARGV[#ARGV - 1] or ARGV[#ARGV])
+  end
+end
 return accepted
+"""
+
+# Settle each counter by its delta, unless its period ended and took it away meanwhile.
+_SETTLE_LUA = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('INCRBY', KEYS[i], ARGV[i])
+  end
+end
 """
 
 
@@ -133,6 +158,8 @@ def budget_reserve(*, estimates: dict[int, Decimal], now: dt.datetime | None = N
     budget cannot take it, BudgetUnavailable when Redis does not answer."""
     now = now or timezone.now()
     day, month = _periods(now)
+    day_ttl = _seconds_left(periods.day(now).resets_at, now)
+    month_ttl = _seconds_left(periods.month(now).resets_at, now)
     user_ids = list(estimates)
     limits = dict(
         Plan.objects.filter(users__id__in=user_ids).values_list(
@@ -151,12 +178,13 @@ def budget_reserve(*, estimates: dict[int, Decimal], now: dt.datetime | None = N
     for user_id in user_ids:
         limit = limits.get(user_id)
         argv += [to_micro(estimates[user_id]), -1 if limit is None else to_micro(limit)]
+    argv += [day_ttl, month_ttl]
     try:
         redis = state_redis()
-        _seed(redis, keys[0], since=day)
-        _seed(redis, keys[1], since=month)
+        _seed(redis, keys[0], since=day, ttl=day_ttl)
+        _seed(redis, keys[1], since=month, ttl=month_ttl)
         for user_id, key in zip(user_ids, keys[2:], strict=True):
-            _seed(redis, key, since=month, user_id=user_id)
+            _seed(redis, key, since=month, ttl=month_ttl, user_id=user_id)
         result = redis.eval(_RESERVE_LUA, len(keys), *keys, *argv)
     except Exception as exc:
         raise BudgetUnavailable(str(exc)) from exc
@@ -201,20 +229,68 @@ def _warn_if_near(redis, *, day: dt.date, month: dt.date) -> None:
 
 def budget_settle(reservation: Reservation, *, actual: dict[int, Decimal]) -> None:
     """Replace the reservation by the real cost (a failed call: actual 0 for everyone)."""
+    keys: list[str] = []
+    deltas: list[int] = []
+    for user_id, reserved in reservation.amounts.items():
+        keys.append(_user_month_key(user_id, reservation.month))
+        deltas.append(to_micro(actual.get(user_id, Decimal(0))) - reserved)
+    keys += [_global_day_key(reservation.day), _global_month_key(reservation.month)]
+    deltas += [sum(deltas)] * 2
     try:
-        redis = state_redis()
-        with redis.pipeline(transaction=True) as pipe:
-            delta_total = 0
-            for user_id, reserved in reservation.amounts.items():
-                delta = to_micro(actual.get(user_id, Decimal(0))) - reserved
-                delta_total += delta
-                pipe.incrby(_user_month_key(user_id, reservation.month), delta)
-            pipe.incrby(_global_day_key(reservation.day), delta_total)
-            pipe.incrby(_global_month_key(reservation.month), delta_total)
-            pipe.execute()
+        state_redis().eval(_SETTLE_LUA, len(keys), *keys, *deltas)
     except Exception:
-        # The counters drift from the ledger until they expire and are seeded again.
+        # The counters drift from the ledger until their period ends or the nightly
+        # reconciliation (budget_reconcile) puts them back.
         logger.warning("AI budget counters not settled", exc_info=True)
+
+
+@dataclass(frozen=True)
+class BudgetCorrection:
+    key: str  # the Redis counter
+    was: Decimal
+    now: Decimal
+
+
+def budget_reconcile(*, now: dt.datetime | None = None) -> list[BudgetCorrection]:
+    """Set every live budget counter of the current day and month (global and per user) to
+    its ledger sum where they differ; returns the corrections. Nightly (enrichment's
+    reconcile job). A reservation in flight at that moment is forgotten: its settle then
+    leaves the counter short by the estimate, for the rest of the period at most."""
+    now = now or timezone.now()
+    day, month = _periods(now)
+    redis = state_redis()
+    wanted: dict[str, tuple[dt.date, int | None]] = {
+        _global_day_key(day): (day, None),
+        _global_month_key(month): (month, None),
+    }
+    for key in redis.scan_iter(match=_user_month_key(0, month).replace(":0:", ":*:")):
+        name = key.decode() if isinstance(key, bytes) else key
+        owner = int(name.split(":")[2])
+        if owner:  # 0: calls on no user's behalf, which have no budget of their own
+            wanted[name] = (month, owner)
+    corrections: list[BudgetCorrection] = []
+    for key, (since, user_id) in wanted.items():
+        stored = redis.get(key)
+        if stored is None:  # seeded from the ledger when next used
+            continue
+        ledger = to_micro(_ledger_sum(since=since, user_id=user_id))
+        if int(stored) != ledger and redis.set(key, ledger, keepttl=True, xx=True):
+            corrections.append(BudgetCorrection(key, from_micro(int(stored)), from_micro(ledger)))
+    return corrections
+
+
+def ai_ledger_items(*, operation: str, since: dt.date) -> dict[int, int]:
+    """Items each user had processed by `operation` since `since`, from the ledger."""
+    start = dt.datetime.combine(since, dt.time(), dt.UTC)
+    rows = (
+        AiLedgerEntry.objects.filter(
+            created_at__gte=start, operation=operation, user_id__isnull=False
+        )
+        .values("user_id")
+        .annotate(total=Sum("items"))
+        .values_list("user_id", "total")
+    )
+    return dict(rows)
 
 
 @dataclass(frozen=True)

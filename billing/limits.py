@@ -53,6 +53,15 @@ SEARCHES_PER_MINUTE = Limit(
     window_seconds=60,
     refused_title="Too many searches",
 )
+# Every unsafe request (POST, PUT, PATCH, DELETE) of a user, counted by the API's default
+# throttle (accounts.throttles.WritesThrottle): edits and deletes cost no quota but still work.
+WRITES_PER_MINUTE = Limit(
+    "writes_per_minute",
+    LimitKind.RATE,
+    "changes a minute",
+    window_seconds=60,
+    refused_title="Too many changes",
+)
 
 LIMITS: dict[str, Limit] = {
     limit.name: limit
@@ -62,6 +71,7 @@ LIMITS: dict[str, Limit] = {
         ENRICHMENTS_PER_MONTH,
         AI_BUDGET_USD_PER_MONTH,
         SEARCHES_PER_MINUTE,
+        WRITES_PER_MINUTE,
     )
 }
 

@@ -18,6 +18,7 @@ class Plan(models.Model):
         max_digits=10, decimal_places=4, null=True, blank=True
     )
     searches_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    writes_per_minute = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,10 +7,11 @@ import functools
 import logging
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -179,6 +180,52 @@ def usage_release(
     UsageCounter.objects.filter(
         user_id=user_id, limit_name=limit_name, period_start=period.start
     ).update(count=Greatest(F("count") - amount, 0))
+
+
+@dataclass(frozen=True)
+class CounterCorrection:
+    user_id: int
+    limit_name: str
+    was: int
+    now: int
+
+
+def usage_counters_reconcile(
+    *,
+    limit_name: str,
+    user_ids: Iterable[int],
+    count: Callable[[int], int],
+    lower_only: bool = False,
+    now: dt.datetime | None = None,
+) -> list[CounterCorrection]:
+    """Set the current period's counter of `limit_name` to `count(user_id)` (what the rows
+    say) for these users and every user with a counter, where it differs; returns the
+    corrections. `lower_only`: only counters above the count are corrected (the count is a
+    floor, not the truth).
+
+    Per user, in one transaction: the counter row is locked (select_for_update) before
+    `count` runs, so a write that counts concurrently either committed first (and is in the
+    count) or waits for the correction and adds to it.
+    """
+    period = _period(limit_name, now or timezone.now())
+    counters = UsageCounter.objects.filter(limit_name=limit_name, period_start=period.start)
+    users = set(user_ids) | set(counters.values_list("user_id", flat=True))
+    corrections: list[CounterCorrection] = []
+    for user_id in sorted(users):
+        with transaction.atomic():
+            row = counters.select_for_update().filter(user_id=user_id).first()
+            was = row.count if row else 0
+            expected = count(user_id)
+            if was == expected or (lower_only and was < expected):
+                continue
+            UsageCounter.objects.update_or_create(
+                user_id=user_id,
+                limit_name=limit_name,
+                period_start=period.start,
+                defaults={"count": expected},
+            )
+        corrections.append(CounterCorrection(user_id, limit_name, was, expected))
+    return corrections
 
 
 def _period(limit_name: str, now: dt.datetime) -> Period:

@@ -6,6 +6,7 @@ Production secrets have no defaults: with DATABASE_URL set, SECRET_KEY must be s
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -26,12 +28,36 @@ embedded.load_dotenv()
 EMBEDDED_DATABASE = not env.str("DATABASE_URL", default="")
 
 DEBUG = env.bool("DEBUG", default=False)
+# Production serves HTTPS (behind a TLS-terminating proxy) and gets the HTTPS-only settings
+# below. `make run` and the tests' throwaway stack (which passes a DATABASE_URL too) serve
+# plain HTTP on 127.0.0.1, so they are not production.
+PRODUCTION = not DEBUG and not EMBEDDED_DATABASE and not embedded.in_test_stack()
+
+# The thresholds of Django's security.W009 check, enforced at startup in production.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
+
+
+def _strong_secret_key(name: str, key: str) -> str:
+    """`key`, or ImproperlyConfigured in production if it is short, low-variety or one of
+    Django's `django-insecure-` keys: sessions, CSRF and password-reset links are only as
+    safe as it is."""
+    if PRODUCTION and (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith("django-insecure-")
+    ):
+        raise ImproperlyConfigured(
+            f"{name} is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    return key
 
 
 def _secret_key() -> str:
     key = env.str("SECRET_KEY", default="")
     if key:
-        return key
+        return _strong_secret_key("SECRET_KEY", key)
     if not EMBEDDED_DATABASE:
         raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is set")
     # Embedded mode: one random key per checkout, kept under .local/.
@@ -44,6 +70,12 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Old keys still accepted for signatures (sessions, password-reset links) while a rotation
+# settles; docs/runbooks/rotate-secrets.md.
+SECRET_KEY_FALLBACKS = [
+    _strong_secret_key("SECRET_KEY_FALLBACKS", key)
+    for key in env.list("SECRET_KEY_FALLBACKS", default=[])
+]
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -56,12 +88,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "csp",
     "rest_framework",
+    # Kept for its table only, so migration accounts.0003 can hash the keys it held; its
+    # plaintext admin is unregistered (accounts.admin) and nothing authenticates with it.
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "waffle",
+    "axes",
     "core",
     "accounts",
     "billing",
@@ -72,6 +108,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "waffle.middleware.WaffleMiddleware",
+    # Last, as django-axes asks: it turns an admin lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +152,9 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
     5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
 )
+# Web requests only (config/wsgi.py): a statement running longer is cancelled and the request
+# answers 503, before gunicorn's 30 s worker timeout. 0 turns it off.
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=25_000)
 
 REDIS_URL = env.str("REDIS_URL", default=embedded.default_redis_url())
 
@@ -143,6 +185,11 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out admin login before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -150,6 +197,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+
+# The PWA's session (POST /api/v1/auth/login): cookies sent on top-level navigation from other
+# sites but not on their requests; the session cookie is out of scripts' reach, the CSRF
+# cookie is not (the PWA sends it back as X-CSRFToken). *_SECURE: see the end of this file.
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+
+# Password guessing (README "Accounts and access"; rates like "30/min", fixed windows, counted
+# in STATE_REDIS_URL). Every signup/login/token request per client IP:
+AUTH_THROTTLE_IP_RATE = env.str("AUTH_THROTTLE_IP_RATE", default="30/min")
+# Wrong passwords per (email, client IP), then per email from any IP:
+AUTH_THROTTLE_FAILURES_RATE = env.str("AUTH_THROTTLE_FAILURES_RATE", default="10/min")
+AUTH_THROTTLE_EMAIL_FAILURES_RATE = env.str("AUTH_THROTTLE_EMAIL_FAILURES_RATE", default="100/hour")
+# Reverse proxies in front of the app that append to X-Forwarded-For: the client address is
+# the one the outermost of them saw. 0: X-Forwarded-For is ignored (a client can forge it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# GET /api/v1/export per user.
+EXPORT_THROTTLE_RATE = env.str("EXPORT_THROTTLE_RATE", default="10/hour")
+
+# Admin logins: django-axes locks an account out of the admin site after this many wrong
+# passwords, for AXES_COOLOFF_MINUTES after the last one (README "Accounts and access").
+# Keyed by the account, whatever the address (the admin accounts are few and worth the most),
+# and separately by the address, whatever the account (one client trying many of them).
+# `manage.py axes_reset_username <email>` / `axes_reset_ip <ip>` lift a lockout early.
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "accounts.lockout.AdminOnlyAxesHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field and authenticate()'s keyword
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_CLIENT_IP_CALLABLE = "core.throttles.client_ip"
+AXES_RESET_ON_SUCCESS = True
 DEFAULT_PLAN = env.str("DEFAULT_PLAN", default="free")
 
 LANGUAGE_CODE = "en-us"
@@ -179,8 +261,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # A memory's content above this many characters is refused with 413 content_too_large.
 MEMORY_CONTENT_MAX_CHARS = env.int("MEMORY_CONTENT_MAX_CHARS", default=100_000)
 
-# Idempotency-Key: how long a stored answer is replayed.
+# Idempotency-Key: how long a stored answer is replayed; answers larger than this are stored
+# as a small marker; how many keys a user may have stored (past it a new key answers 429);
+# how many expired keys the hourly purge deletes per statement (docs/api.md).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+IDEMPOTENCY_MAX_ANSWER_BYTES = env.int("IDEMPOTENCY_MAX_ANSWER_BYTES", default=64 * 1024)
+IDEMPOTENCY_MAX_KEYS_PER_USER = env.int("IDEMPOTENCY_MAX_KEYS_PER_USER", default=10_000)
+IDEMPOTENCY_PURGE_BATCH_SIZE = env.int("IDEMPOTENCY_PURGE_BATCH_SIZE", default=5_000)
 
 # AI enrichment (enrichment app). The provider is "local" (sentence-transformers, offline)
 # unless an OpenAI key is set; OPENAI_BASE_URL points the SDK at any OpenAI-compatible server.
@@ -188,6 +275,10 @@ OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
 OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=20.0)
+# Tokens per input of the embedding model (8,191 for text-embedding-3-*): longer texts are cut.
+OPENAI_MAX_INPUT_TOKENS = env.int("OPENAI_MAX_INPUT_TOKENS", default=8191)
+# Tokens summed over one provider request (OpenAI allows 300,000): a batch is split under it.
+AI_MAX_TOKENS_PER_REQUEST = env.int("AI_MAX_TOKENS_PER_REQUEST", default=300_000)
 AI_PROVIDER = env.str("AI_PROVIDER", default="openai" if OPENAI_API_KEY else "local")
 # Every embedding has this many dimensions (OpenAI's text-embedding-3 models shorten to it).
 EMBEDDING_DIMENSIONS = env.int("EMBEDDING_DIMENSIONS", default=384)
@@ -240,15 +331,22 @@ RUNBOOK_BASE_URL = env.str("RUNBOOK_BASE_URL", default="docs/runbooks/")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.authentication.BearerTokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.problems.problem_exception_handler",
+    # Every unsafe request counts toward the plan's writes_per_minute; views with throttles
+    # of their own (auth) name them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttles.WritesThrottle",
+        "core.throttles.ScopedUserThrottle",  # views with a throttle_scope, e.g. export
+    ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -264,6 +362,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.throttles.declare_scoped_throttles",
+        "core.schema.problem_responses",
+    ],
 }
 
 # Celery: Redis broker by default (the embedded one), SQS in production (sqs://…).
@@ -272,8 +375,27 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Alerts have a queue of their own: they must not wait behind an enrichment backlog (the very
 # thing one of them announces). A worker consumes every queue listed here.
 CELERY_ALERTS_QUEUE = "alerts"
-CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_ALERTS_QUEUE))
-CELERY_TASK_ROUTES = {"core.tasks.deliver_alert": {"queue": CELERY_ALERTS_QUEUE}}
+# Maintenance jobs have one too, so a backlog of them (a slow purge, a long lexicon rebuild)
+# never delays enrichment: a worker takes from each queue in turn.
+CELERY_MAINTENANCE_QUEUE = "maintenance"
+CELERY_TASK_QUEUES = (
+    Queue(CELERY_TASK_DEFAULT_QUEUE),
+    Queue(CELERY_ALERTS_QUEUE),
+    Queue(CELERY_MAINTENANCE_QUEUE),
+)
+CELERY_TASK_ROUTES = {
+    "core.tasks.deliver_alert": {"queue": CELERY_ALERTS_QUEUE},
+    **{
+        task: {"queue": CELERY_MAINTENANCE_QUEUE}
+        for task in (
+            "core.tasks.purge_expired_idempotency_keys",
+            "billing.tasks.refresh_ai_spend_views",
+            "memories.tasks.refresh_search_lexicon",
+            "memories.tasks.rebuild_search_lexicon",
+            "enrichment.tasks.reconcile_counters",
+        )
+    },
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -281,17 +403,39 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Installed into django-celery-beat's tables when beat starts; editable in admin afterwards.
+# A message still queued when its expiry passes is dropped by the worker (a per-minute job
+# queued for an hour runs once, not sixty times): the expiry is below each job's period.
+# django-celery-beat's scheduler reads `expire_seconds` (it ignores `expires`).
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-keys": {
         "task": "core.tasks.purge_expired_idempotency_keys",
         "schedule": 3600.0,
+        "options": {"expire_seconds": 3000},
     },
-    "sweep-pending-enrichment": {"task": "enrichment.tasks.sweep_pending", "schedule": 60.0},
-    "refresh-ai-spend-views": {"task": "billing.tasks.refresh_ai_spend_views", "schedule": 60.0},
-    "refresh-search-lexicon": {"task": "memories.tasks.refresh_search_lexicon", "schedule": 60.0},
+    "sweep-pending-enrichment": {
+        "task": "enrichment.tasks.sweep_pending",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
+    "refresh-ai-spend-views": {
+        "task": "billing.tasks.refresh_ai_spend_views",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
+    "refresh-search-lexicon": {
+        "task": "memories.tasks.refresh_search_lexicon",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
     "rebuild-search-lexicon": {
         "task": "memories.tasks.rebuild_search_lexicon",
         "schedule": crontab(hour=3, minute=30),
+        "options": {"expire_seconds": 6 * 3600},
+    },
+    "reconcile-counters": {
+        "task": "enrichment.tasks.reconcile_counters",
+        "schedule": crontab(hour=4, minute=15),
+        "options": {"expire_seconds": 6 * 3600},
     },
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -301,6 +445,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
     # Longer than any task's hard time limit or countdown, so a slow task is not redelivered.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
+# Every task stops within its hard time limit, below the visibility timeout: a task still
+# running when its message becomes visible again would run twice at once.
+CELERY_TASK_TIME_LIMIT = min(900, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] - 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 if CELERY_BROKER_URL.startswith("sqs://"):
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         {
@@ -329,3 +477,41 @@ LOGGING = {
 if not DEBUG and not EMBEDDED_DATABASE:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+
+# HTTPS (production only; see PRODUCTION above). The app runs behind a TLS-terminating proxy
+# (load balancer, nginx, Caddy) that sets X-Forwarded-Proto: with SECURE_PROXY_SSL_HEADER on,
+# Django trusts that header to tell HTTPS requests apart. Only turn it on when the proxy
+# overwrites the header a client sends, or clients could claim HTTPS.
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    if env.bool("SECURE_PROXY_SSL_HEADER", default=True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Browsers remember to use HTTPS only; start low (300) on a new domain, then raise it.
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# The load balancer's health probe speaks plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and frames from this origin
+# only, no inline script, no plugins, never framed. Django's admin needs nothing more; the
+# API docs load their initialiser as a file (core.views.ApiDocsView). The PWA to be served at
+# `/` fits in it as long as it is built to files (no inline script or style attributes;
+# Vite's default): its manifest (manifest-src), service worker (worker-src) and API calls
+# (connect-src) are same-origin and fall back to default-src 'self'; images it makes itself
+# need blob: in img-src. Violations: tests/test_browser_api_docs.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Inline <style> only with the request's nonce (django-csp adds it when a template
+        # used it: the API docs page, the cost console, the home page).
+        "style-src": [SELF, NONCE],
+        # data: for the small SVG icons stylesheets embed (admin, Swagger UI).
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
-from core.views import health
+from core.views import ApiDocsView, health
 from enrichment.admin import console_urls
 
 api_v1 = [
@@ -16,7 +16,7 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     # The AI cost console joins the admin's URLs (and namespace) ahead of the model pages.
     path("admin/", (console_urls(admin.site) + admin.site.get_urls(), "admin", admin.site.name)),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

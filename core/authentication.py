@@ -1,22 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
 
 
 class BearerTokenAuthentication(TokenAuthentication):
     """`Authorization: Bearer <token>`; listed first so a missing credential answers 401.
 
-    Loads the user and their plan with the token in one query: every request needs the plan
-    for its limits.
+    DRF's header parsing and 401 answer; where tokens live is the business of the layer that
+    owns them (accounts.authentication.ApiTokenAuthentication), which implements
+    authenticate_credentials.
     """
 
     keyword = "Bearer"
 
-    def authenticate_credentials(self, key):
-        model = self.get_model()
-        try:
-            token = model.objects.select_related("user__plan").get(key=key)
-        except model.DoesNotExist as exc:
-            raise AuthenticationFailed("Invalid token.") from exc
-        if not token.user.is_active:
-            raise AuthenticationFailed("User inactive or deleted.")
-        return (token.user, token)
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        raise NotImplementedError

@@ -56,6 +56,12 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+def checks_without_detail(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Only whether each check passed: what anonymous callers of /api/v1/health see. Versions
+    and exception texts would tell an attacker which known bugs to try."""
+    return {name: {"ok": result["ok"]} for name, result in results.items()}
+
+
 def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
     """Run every check; returns (all ok, per-check results with timings and errors)."""
     results: dict[str, dict[str, Any]] = {}

@@ -12,7 +12,15 @@ So the key is stored if and only if the work committed: a request that fails wit
 whose process dies, leaves nothing behind and a retry runs for real; no lock outlives its
 transaction. Answers that say nothing final about the payload are not stored either: 401,
 403, 402 (quota), 409 and 429. Keys are scoped to the user and replayed for
-IDEMPOTENCY_TTL_HOURS; an hourly beat job deletes expired ones.
+IDEMPOTENCY_TTL_HOURS; an hourly beat job deletes expired ones, in batches.
+
+Storage is bounded (docs/api.md, "Idempotency"): an answer over IDEMPOTENCY_MAX_ANSWER_BYTES
+is stored as a small JSON marker (replayed with the first status and headers), and a user
+stores at most IDEMPOTENCY_MAX_KEYS_PER_USER keys: past it, a request with a new key answers
+429 `idempotency_keys_exhausted` before it runs. The count (IdempotencyKeyCount) is raised by
+the statement that stores a key, under its row lock, so parallel requests cannot store past
+the cap; one that passed the check while others filled the last places runs, and its answer
+is not stored.
 """
 
 from __future__ import annotations
@@ -32,13 +40,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.db import default_connection, execute_prepared
-from core.models import IdempotencyKey
 from core.problems import Problem, problem_response
 
 HEADER = "Idempotency-Key"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REPLAYED_HEADERS = ("Content-Type", "ETag", "Location", "Content-Disposition")
 _UNPINNED_STATUSES = frozenset({401, 402, 403, 409, 429})
+# A user at the key cap waits for keys to expire, which the hourly purge then deletes.
+_KEYS_EXHAUSTED_RETRY_AFTER_SECONDS = 3600
 
 
 def key_is_valid(key: str) -> bool:
@@ -51,8 +60,8 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     differ between a request and its retry."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = body
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        canonical = body  # not JSON (or too deep for it): the view's parser answers 400
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), canonical):
         digest.update(part)
@@ -89,7 +98,7 @@ def idempotency_begin(
             detail=f"{HEADER} must be 1 to 255 printable ASCII characters.",
         )
     fingerprint = request_fingerprint(method, path, body)
-    locked, stored = _lock_and_read(user_id=user_id, key=key)
+    locked, stored, keys_stored = _lock_and_read(user_id=user_id, key=key)
     if not locked:
         return problem_response(
             status_code=409,
@@ -98,6 +107,16 @@ def idempotency_begin(
             headers={"Retry-After": "1"},
         )
     if stored is None:
+        limit = settings.IDEMPOTENCY_MAX_KEYS_PER_USER
+        if keys_stored >= limit:
+            return problem_response(
+                status_code=429,
+                code="idempotency_keys_exhausted",
+                detail=f"You have {keys_stored} stored {HEADER}s; the limit is {limit}. Retry "
+                "when older keys have expired, or send the request without a key.",
+                headers={"Retry-After": str(_KEYS_EXHAUSTED_RETRY_AFTER_SECONDS)},
+                limit=limit,
+            )
         return Pending(
             user_id=user_id, key=key, fingerprint=fingerprint, method=method, path=path[:2048]
         )
@@ -112,18 +131,19 @@ def idempotency_begin(
     return _replay(status=status, body=bytes(stored_body), headers=headers)
 
 
-def _lock_and_read(*, user_id: int, key: str) -> tuple[bool, tuple | None]:
-    """Try the key's advisory lock, then read its stored answer, in one call of the
-    `idempotency_claim` function (migration core/0003): its read runs after the lock, with a
-    new snapshot, so it sees what the lock's previous holder committed (one statement's
-    snapshot would predate the lock). The stored answer, or None, is only read if locked.
+def _lock_and_read(*, user_id: int, key: str) -> tuple[bool, tuple | None, int]:
+    """Try the key's advisory lock, then read its stored answer and how many keys the user
+    has stored, in one call of the `idempotency_claim` function (migration core/0004): its
+    reads run after the lock, with a new snapshot, so they see what the lock's previous
+    holder committed (one statement's snapshot would predate the lock). Only read if locked;
+    an expired answer is deleted there and reads as None.
     """
     row = execute_prepared(
         "SELECT * FROM idempotency_claim(%s, %s, %s, %s)",
         [idempotency_lock_id(user_id, key), user_id, key, timezone.now()],
     ).fetchone()
-    locked, stored = row[0], row[1:]
-    return locked, (stored if stored[0] is not None else None)
+    locked, stored, keys_stored = row[0], row[1:7], row[7]
+    return locked, (stored if stored[0] is not None else None), keys_stored or 0
 
 
 def _replay(*, status: int, body: bytes, headers: dict[str, str] | str) -> HttpResponse:
@@ -134,25 +154,31 @@ def _replay(*, status: int, body: bytes, headers: dict[str, str] | str) -> HttpR
     return response
 
 
+# One statement: take a place under the user's cap (the upsert's WHERE; concurrent stores
+# of the user wait on the count's row lock and then see the count it committed), and store
+# the answer only if a place was taken. No row of this key exists: the advisory lock
+# serializes its requests, and idempotency_claim found none live and deleted an expired one.
 _STORE_SQL = """
+WITH place AS (
+    INSERT INTO core_idempotencykeycount AS c (user_id, stored) VALUES (%(user)s, 1)
+    ON CONFLICT (user_id) DO UPDATE SET stored = c.stored + 1 WHERE c.stored < %(limit)s
+    RETURNING 1
+)
 INSERT INTO core_idempotencykey
     (user_id, key, fingerprint, method, path, response_status, response_body, response_headers,
      created_at, expires_at)
-VALUES (%(user)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, %(status)s, %(body)s,
-        %(headers)s::jsonb, %(now)s, %(expires)s)
-ON CONFLICT (user_id, key) DO UPDATE
-    SET fingerprint = EXCLUDED.fingerprint, method = EXCLUDED.method, path = EXCLUDED.path,
-        response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
-        response_headers = EXCLUDED.response_headers, created_at = EXCLUDED.created_at,
-        expires_at = EXCLUDED.expires_at
+SELECT %(user)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, %(status)s, %(body)s,
+       %(headers)s::jsonb, %(now)s, %(expires)s
+FROM place
 """
 
 
 def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool = False) -> None:
     """Store the answer, in the request's transaction, unless it must not pin the key.
 
-    The upsert replaces an expired row with the same key; no live row can exist, since the
-    advisory lock serializes requests with this key and idempotency_begin found none.
+    An answer over IDEMPOTENCY_MAX_ANSWER_BYTES is stored as a marker (_answer_marker). At
+    the user's key cap (reached by parallel requests since idempotency_begin checked it),
+    nothing is stored and the request's own work commits as usual.
 
     `commit`: the caller owns the transaction (the outermost atomic block, not marked for
     rollback) and nothing else runs in it after this: the store and the COMMIT go in one
@@ -167,6 +193,10 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool
         return  # the request's writes will be rolled back: so would the answer
     now = timezone.now()
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+    body = response.content
+    if len(body) > settings.IDEMPOTENCY_MAX_ANSWER_BYTES:
+        body = _answer_marker(response)
+        headers["Content-Type"] = "application/json"
     params = {
         "user": pending.user_id,
         "key": pending.key,
@@ -174,10 +204,11 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool
         "method": pending.method,
         "path": pending.path,
         "status": response.status_code,
-        "body": response.content,
+        "body": body,
         "headers": json.dumps(headers),
         "now": now,
         "expires": now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
+        "limit": settings.IDEMPOTENCY_MAX_KEYS_PER_USER,
     }
     db = default_connection()
     with db.wrap_database_errors, db.connection.pipeline() if commit else nullcontext():
@@ -186,10 +217,58 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool
             psycopg.Cursor(db.connection).execute("COMMIT")
 
 
-def idempotency_keys_purge(*, now: Any = None) -> int:
-    """Delete expired keys; returns how many. Run hourly by beat."""
-    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=now or timezone.now()).delete()
-    return deleted
+def _answer_marker(response: HttpResponse) -> bytes:
+    """What is stored instead of an answer too large to keep: its status, and the id of what
+    it created or changed (a JSON object's `id`) so that the client can GET it."""
+    marker: dict[str, Any] = {
+        "code": "answer_not_kept",
+        "status": response.status_code,
+        "detail": "The first request with this key succeeded; its answer was larger than "
+        f"{settings.IDEMPOTENCY_MAX_ANSWER_BYTES} bytes and was not kept.",
+    }
+    try:
+        answer = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("id"), str | int):
+        marker["id"] = answer["id"]
+    return json.dumps(marker).encode()
+
+
+# One bounded batch: the expired rows' ids first (LIMIT), then their delete, and the users'
+# counts lowered by what was deleted of theirs, in one statement.
+_PURGE_BATCH_SQL = """
+WITH gone AS (
+    DELETE FROM core_idempotencykey
+    WHERE id IN (
+        SELECT id FROM core_idempotencykey WHERE expires_at <= %(now)s LIMIT %(batch)s
+    )
+    RETURNING user_id
+), per_user AS (
+    SELECT user_id, count(*) AS deleted FROM gone GROUP BY user_id
+), lowered AS (
+    UPDATE core_idempotencykeycount AS c
+    SET stored = greatest(c.stored - per_user.deleted, 0)
+    FROM per_user WHERE c.user_id = per_user.user_id
+)
+SELECT count(*) FROM gone
+"""
+
+
+def idempotency_keys_purge(*, now: Any = None, batch_size: int | None = None) -> int:
+    """Delete expired keys, `batch_size` (IDEMPOTENCY_PURGE_BATCH_SIZE) at a time, each batch
+    its own short transaction, until none is left; returns how many. Run hourly by beat.
+    A single DELETE of a day's backlog would hold its locks and bloat WAL for as long."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.IDEMPOTENCY_PURGE_BATCH_SIZE
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_PURGE_BATCH_SQL, {"now": now, "batch": batch_size})
+            deleted = cursor.fetchone()[0]
+        total += deleted
+        if deleted < batch_size:
+            return total
 
 
 def _commits_at_block_exit() -> bool:

@@ -37,3 +37,21 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class IdempotencyKeyCount(models.Model):
+    """How many Idempotency-Key rows a user has stored, for IDEMPOTENCY_MAX_KEYS_PER_USER.
+
+    Raised by the same statement that stores a key, as an upsert whose WHERE keeps it under
+    the cap: concurrent stores of one user queue on this row (until their COMMIT, which
+    follows at once), so no burst of requests can store past the cap. Lowered by the purge
+    and when a request replaces its own expired key (the `idempotency_claim` function).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    stored = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.stored}"

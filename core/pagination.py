@@ -1,27 +1,54 @@
 from __future__ import annotations
 
+import binascii
+from base64 import b64decode
 from typing import Any
+from urllib.parse import parse_qs
 
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.response import Response
+
+_CURSOR_KEYS = frozenset({"o", "r", "p"})  # offset, reverse, position (DRF's encode_cursor)
 
 
 class NewestFirstCursorPagination(CursorPagination):
     """`{"results": [...], "next": url|null, "previous": url|null}`, newest first.
 
-    Cursor pagination stays stable while new memories arrive, unlike page numbers.
+    Cursor pagination stays stable while new memories arrive, unlike page numbers. `?limit=`
+    over max_page_size is clamped to it (as DRF does), not refused: a client asking for
+    "as many as possible" gets the most a page holds, and follows `next`.
     """
 
     ordering = ("-created_at", "-id")
     page_size_query_param = "limit"
-    max_page_size = 200
+    max_page_size = 200  # docs/api.md; larger asks are clamped to it
 
-    def decode_cursor(self, request: Any) -> Any:
+    def decode_cursor(self, request: Any) -> Cursor | None:
+        """The cursor of `?cursor=`, refused with 400 unless it is one this API could have
+        made: DRF would take a forged position (not a timestamp) to the database (500), and
+        answers 404 for the rest, though a bad cursor is bad input."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        invalid = ValidationError({"cursor": ["Invalid cursor."]})
         try:
-            return super().decode_cursor(request)
-        except Exception as exc:  # DRF answers 404 for a bad cursor; it is bad input.
-            raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+            querystring = b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+            tokens = parse_qs(querystring, keep_blank_values=True, strict_parsing=True)
+            cursor = super().decode_cursor(request)
+        except (UnicodeError, binascii.Error, ValueError, NotFound) as exc:
+            raise invalid from exc
+        if not tokens or not set(tokens) <= _CURSOR_KEYS or cursor is None:
+            raise invalid
+        if cursor.position is not None:
+            try:
+                timestamp = parse_datetime(cursor.position)  # the first ordering field's value
+            except ValueError as exc:
+                raise invalid from exc
+            if timestamp is None:
+                raise invalid
+        return cursor
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(

@@ -6,9 +6,12 @@ machine-readable `code`, plus fields particular to the problem (`errors`, `curre
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import Http404, JsonResponse
+from psycopg.errors import QueryCanceled
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -26,6 +29,7 @@ _CODES_BY_EXCEPTION: dict[type[Exception], str] = {
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.ValidationError: "invalid",
+    exceptions.Throttled: "rate_limited",
 }
 
 
@@ -102,6 +106,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """DRF's EXCEPTION_HANDLER: DRF's own handling, re-shaped as problem+json."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, DatabaseError) and isinstance(exc.__cause__, QueryCanceled):
+        # DB_STATEMENT_TIMEOUT_MS stopped a runaway query (config/wsgi.py): the server is
+        # overloaded or the request too broad, not broken. DRF marks the transaction for
+        # rollback, as for any exception it handles.
+        exc = Problem(
+            status_code=503,
+            code="query_timeout",
+            detail="The request took too long in the database and was stopped; retry later.",
+            headers={"Retry-After": "5"},
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's 500 handler answers (also problem+json)
@@ -123,6 +137,18 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             title="Invalid request",
             errors=errors,
         )
+    elif isinstance(exc, exceptions.Throttled):
+        # A DRF throttle (core.throttles): the same answer as billing's rate_problem, with
+        # Retry-After rounded up (DRF's handler truncates exc.wait).
+        retry_after = math.ceil(getattr(exc, "wait", None) or 1)
+        body = problem_body(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            code="rate_limited",
+            title="Too many requests",
+            detail=f"Too many requests; retry in {retry_after} s.",
+            retry_after=retry_after,
+        )
+        response["Retry-After"] = str(retry_after)
     else:
         code = next(
             (c for klass, c in _CODES_BY_EXCEPTION.items() if isinstance(exc, klass)),

@@ -6,7 +6,7 @@ from core.slack import TransientSlackError, slack_post
 
 @shared_task(acks_late=True)
 def purge_expired_idempotency_keys() -> int:
-    """Hourly: delete Idempotency-Key rows past their 24 h replay window."""
+    """Hourly: delete Idempotency-Key rows past their 24 h replay window, in batches."""
     return idempotency_keys_purge()
 
 

@@ -18,13 +18,28 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "memory-connector-demo"  # noqa: S105 - local demo account, printed at start
 
 
-def load_dotenv() -> None:
-    """Load `.env` into the process environment (values already set win)."""
+# Set by embedded.pytest_plugin once it started the tests' throwaway stack.
+TEST_STACK_MARKER = "MEMCON_TEST_STACK"
+
+
+def load_dotenv(env_file: Path = BASE_DIR / ".env") -> None:
+    """Load `.env` into the process environment (values already set win), for `make run`.
+
+    Skipped when DATABASE_URL is in the environment: a deployment takes its settings from its
+    real environment only, so a stray `.env` (a developer's, copied into an image or left on a
+    server) cannot fill in secrets or switch settings behind the operator's back.
+    """
     import environ
 
-    env_file = BASE_DIR / ".env"
+    if os.environ.get("DATABASE_URL"):
+        return
     if env_file.exists():
         environ.Env.read_env(str(env_file), overwrite=False)
+
+
+def in_test_stack() -> bool:
+    """True under the pytest plugin's stack: Postgres and Redis on loopback, plain HTTP."""
+    return os.environ.get(TEST_STACK_MARKER) == "1"
 
 
 def pg_port() -> int:

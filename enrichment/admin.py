@@ -51,6 +51,9 @@ BREAKER_FORCE_CHOICES: dict[str, Forced | None] = {
     "closed": Forced.CLOSED,
     "auto": None,
 }
+# Forcing the breaker stops every user's AI calls: a permission of its own, beyond viewing
+# the ledger (enrichment.models.AiControls).
+FORCE_BREAKER_PERMISSION = "enrichment.force_ai_breaker"
 _FORCE_MESSAGES = {
     "open": "forced open. No AI call is made until it is closed or set back to automatic.",
     "closed": "forced closed. Failures no longer open it until it is set back to automatic.",
@@ -181,6 +184,7 @@ class CostConsole:
             "chart": spend_chart(ai_spend_by_day(today=today, days=CHART_DAYS)),
             "chart_days": CHART_DAYS,
             "breaker": ai_breaker_status(),
+            "can_force_breaker": request.user.has_perm(FORCE_BREAKER_PERMISSION),
             "counts": enrichment_counts(),
             "queue_depth": broker_queue_depth(),
         }
@@ -192,6 +196,8 @@ class CostConsole:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         self._check_console_permission(request)
+        if not request.user.has_perm(FORCE_BREAKER_PERMISSION):
+            raise PermissionDenied
         choice = request.POST.get("force", "")
         if choice not in BREAKER_FORCE_CHOICES:
             return HttpResponseBadRequest("force must be open, closed or auto")

@@ -13,8 +13,8 @@ import logging
 
 from django.conf import settings
 
-from ai.guard import guarded_embed
-from ai.providers import ModelSpec
+from ai.guard import guarded_embed, guarded_embed_many
+from ai.providers import ModelSpec, ProviderError
 from ai.providers.registry import spec_check
 from memories.embeddings import (
     EmbeddingRow,
@@ -71,15 +71,21 @@ def reembed_progress(*, target: EmbeddingModel) -> Progress:
 
 def reembed_batch(*, target: EmbeddingModel, size: int) -> int:
     """Embed up to `size` live memories that have no embedding by `target`; returns how many
-    were missing (0: the target is complete). Raises AiUnavailable or ProviderError."""
+    were missing (0: the target is complete). Raises AiUnavailable or ProviderError; a
+    memory the provider refuses for its input (ai.guard.guarded_embed_many isolates it) is
+    named in a ProviderError after the others are stored: the run pauses and retries, and
+    the operator sees which memory holds it up."""
     spec = embedding_model_spec(target)
     # No lock is held during the call: users keep editing; an edit drops the memory's
     # embeddings by other models (memories.enrichment), so this finds it missing again.
     missing = embeddings_missing(model=target.name, limit=size)
     if not missing:
         return 0
-    result = guarded_embed(
-        items=[(row.user_id, row.text) for row in missing], operation="reembed", spec=spec
+    result = guarded_embed_many(
+        items=[(row.user_id, row.text) for row in missing],
+        operation="reembed",
+        spec=spec,
+        call=guarded_embed,
     )
     embeddings_store(
         model=spec.model,
@@ -90,6 +96,12 @@ def reembed_batch(*, target: EmbeddingModel, size: int) -> int:
             if i in result.vectors
         ],
     )
+    stuck = sorted(missing[i].memory_id for i in {*result.rejected, *result.undecided})
+    if stuck:
+        logger.warning("re-embedding: the provider refuses memories %s", ", ".join(stuck))
+        raise ProviderError(
+            f"the provider refuses memories {', '.join(stuck)}", invalid_request=True
+        )
     return len(missing)
 
 

@@ -11,6 +11,7 @@ outage does not make memories fail.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -22,11 +23,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from ai.breaker import State, ai_breaker
-from ai.guard import AiUnavailable, guarded_embed
+from ai.guard import AiUnavailable, guarded_embed, guarded_embed_many
 from ai.providers import ModelSpec, ProviderError, TransientProviderError
 from billing import periods as billing_periods
+from billing.ai_budget import BudgetCorrection, ai_ledger_items, budget_reconcile
 from billing.limits import ENRICHMENTS_PER_MONTH, QuotaExceeded
-from billing.services import usage_consume, usage_release
+from billing.services import (
+    CounterCorrection,
+    usage_consume,
+    usage_counters_reconcile,
+    usage_release,
+)
 from core.alerts import ENRICHMENT_BACKLOG, alert_raise, alert_resolve
 from enrichment.classify import prototypes_for, summarize
 from memories.embeddings import active_spec
@@ -37,20 +44,26 @@ from memories.enrichment import (
     enrichment_kick_clear,
     memories_claim,
     memories_enrichment_apply,
+    memories_mark_failed,
     memories_mark_poisoned,
     memories_park,
     memories_release,
     memories_unpark,
     pending_count,
 )
+from memories.services import memories_usage_reconcile
+
+logger = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_TASK = 50
+EMBED_OPERATION = "embed_memories"  # the ledger's name for the pipeline's calls
 
 
 @dataclass
 class BatchOutcome:
     claimed: int = 0
     enriched: int = 0
+    failed: int = 0  # refused by the provider for their input, while the rest went through
     unavailable: str = ""  # why no call was made (breaker_open, budget_spent, …)
     error: str = ""  # a provider failure
     transient: bool = False  # worth retrying later
@@ -66,7 +79,9 @@ def _prototype_embed(texts: list[str], *, spec: ModelSpec) -> list[list[float]]:
 
 def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = None) -> BatchOutcome:
     """Claim up to `limit` pending memories (those of `memory_ids` only, if given), embed them
-    in one guarded provider call, and store embeddings, categories, tags and summaries.
+    through the guard (one provider call, or more under its tokens per request or to isolate
+    inputs it refuses), and store embeddings, categories, tags and summaries. A memory the
+    provider refuses while others of the batch go through is marked failed at once.
     Failures are reported in the outcome, never raised."""
     outcome = BatchOutcome()
     if ai_breaker.state() in (State.OPEN, State.UNKNOWN):
@@ -82,29 +97,53 @@ def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = Non
         outcome.left_pending += [c.id for c in over_limit]
     if not claimed:
         return outcome
+    applied: set[str] = set()
+    try:
+        _embed_and_apply(claimed, outcome, applied)
+    finally:
+        # Counted before the call; whatever happened since (a failure, a refusal, an edit
+        # meanwhile, an exception of any kind), only what was applied stays counted.
+        _refund_enrichments([c for c in claimed if c.id not in applied])
+    return outcome
+
+
+def _embed_and_apply(
+    claimed: list[ClaimedMemory], outcome: BatchOutcome, applied: set[str]
+) -> None:
+    """enrich_batch's call and writes for the memories the plan allows; adds the ids it
+    enriched to `applied`."""
     try:
         # Prototypes first (once per model and process): if they cannot be had, no batch
         # call is wasted.
         spec = active_spec()
         prototypes = prototypes_for(spec.model, functools.partial(_prototype_embed, spec=spec))
-        result = guarded_embed(
-            items=[(c.user_id, c.text) for c in claimed], operation="embed_memories", spec=spec
+        result = guarded_embed_many(
+            items=[(c.user_id, c.text) for c in claimed],
+            operation=EMBED_OPERATION,
+            spec=spec,
+            call=guarded_embed,
         )
     except AiUnavailable as exc:
-        _refund_enrichments(claimed)
         memories_release(memory_ids=[c.id for c in claimed], give_back_attempt=True)
         outcome.unavailable = exc.reason
-        return outcome
+        return
     except ProviderError as exc:
-        _refund_enrichments(claimed)
         memories_release(
             memory_ids=[c.id for c in claimed], give_back_attempt=exc.transient, error=str(exc)
         )
         outcome.error, outcome.transient = str(exc), exc.transient
-        return outcome
+        return
+    for i, error in result.rejected.items():
+        memories_mark_failed(memory_ids=[claimed[i].id], error=error)
+    outcome.failed = len(result.rejected)
+    if result.undecided:  # not isolated in this run: tried again, the attempt counted
+        memories_release(
+            memory_ids=[claimed[i].id for i in result.undecided],
+            give_back_attempt=False,
+            error="refused by the provider in a batch",
+        )
     refused = [c for i, c in enumerate(claimed) if i in result.refused]
     if refused:  # their users' AI budget is spent: they wait for the next month
-        _refund_enrichments(refused)
         _park(refused, error="AI budget of the plan is spent")
         outcome.left_pending += [c.id for c in refused]
     results = []
@@ -114,15 +153,13 @@ def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = Non
             results.append(
                 EnrichmentResult(memory, result.vectors[i], category, summarize(memory.text), tags)
             )
-    applied = memories_enrichment_apply(
+    # Memories edited while they were embedded are not applied (nor counted).
+    applied |= memories_enrichment_apply(
         results=results,
         model=result.model,
         dimensions=len(results[0].vector) if results else spec.dimensions,
     )
-    # Memories edited while they were embedded were not applied: they are not counted.
-    _refund_enrichments([r.memory for r in results if r.memory.id not in applied])
     outcome.enriched = len(applied)
-    return outcome
 
 
 def enrichment_run(*, memory_ids: list[str] | None = None) -> int:
@@ -246,3 +283,56 @@ def enrichment_unpark(*, user_ids: list[int] | None = None, plan_id: int | None 
     if unparked:
         transaction.on_commit(enrichment_kick)
     return unparked
+
+
+@dataclass(frozen=True)
+class ReconcileSummary:
+    counters: list[CounterCorrection]
+    budgets: list[BudgetCorrection]
+
+    def as_dict(self) -> dict:
+        return {
+            "counters": [
+                {"user_id": c.user_id, "limit": c.limit_name, "was": c.was, "now": c.now}
+                for c in self.counters
+            ],
+            "budgets": [{"key": b.key, "was": str(b.was), "now": str(b.now)} for b in self.budgets],
+        }
+
+
+def counters_reconcile() -> ReconcileSummary:
+    """Nightly: put the counters back in step with the rows they count, and log each fix.
+
+    - stored memories (`max_memories`) = each user's live memories;
+    - enrichments of the month: lowered to the memories the ledger says were embedded (a
+      memory edited while it was embedded is embedded twice but counted once, so the ledger
+      is a ceiling: a counter above it missed a refund);
+    - AI budgets of the day and month (Redis) = the ledger's sums.
+    """
+    month_start = billing_periods.month(timezone.now()).start
+    embedded = ai_ledger_items(operation=EMBED_OPERATION, since=month_start)
+    summary = ReconcileSummary(
+        counters=[
+            *memories_usage_reconcile(),
+            *usage_counters_reconcile(
+                limit_name=ENRICHMENTS_PER_MONTH.name,
+                user_ids=embedded,
+                count=lambda user_id: embedded.get(user_id, 0),
+                lower_only=True,
+            ),
+        ],
+        budgets=budget_reconcile(),
+    )
+    for fix in summary.counters:
+        logger.warning(
+            "reconcile: %s of user %s was %s, set to %s",
+            *(fix.limit_name, fix.user_id, fix.was, fix.now),
+        )
+    for budget in summary.budgets:
+        logger.warning("reconcile: %s was $%s, set to $%s", budget.key, budget.was, budget.now)
+    logger.info(
+        "reconcile: %d counters and %d budgets corrected",
+        len(summary.counters),
+        len(summary.budgets),
+    )
+    return summary

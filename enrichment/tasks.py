@@ -16,7 +16,7 @@ from django.conf import settings
 from ai.guard import AiUnavailable
 from ai.providers import ProviderError, TransientProviderError
 from enrichment.reembed import reembed_step
-from enrichment.services import enrichment_run, enrichment_sweep
+from enrichment.services import counters_reconcile, enrichment_run, enrichment_sweep
 
 
 @shared_task(
@@ -64,3 +64,10 @@ def reembed_continue(self, target_id: int) -> dict:
         return {"done": True}
     self.apply_async(args=[target_id])
     return {"done": False}
+
+
+@shared_task(acks_late=True)
+def reconcile_counters() -> dict:
+    """Nightly, on the maintenance queue: counters and AI budgets back in step with the rows
+    and the ledger; returns (and logs) what was corrected."""
+    return counters_reconcile().as_dict()

@@ -1,8 +1,15 @@
+import contextlib
+
 from django.contrib import admin
 from django.db import transaction
 
 from memories.enrichment import enrichment_kick, memories_retry_failed
 from memories.models import Memory
+from memories.services import memory_delete
+
+# What the user wrote and whose it is are theirs: an edit here would bypass the service
+# (content hash, duplicates, version, enrichment). The URL is part of the content hash.
+USER_OWNED_FIELDS = ("user", "content", "url")
 
 
 @admin.register(Memory)
@@ -42,6 +49,20 @@ class MemoryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False  # counting millions of rows on every page view is slow
     actions = ["retry_enrichment"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, *USER_OWNED_FIELDS) if obj is not None else fields
+
+    def delete_model(self, request, obj: Memory) -> None:
+        """A soft delete through the service: the plan's slot is given back and the
+        embeddings dropped, as when the user deletes it."""
+        with contextlib.suppress(Memory.DoesNotExist):  # deleted already: nothing to give back
+            memory_delete(user=obj.user, memory_id=obj.pk)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for memory in queryset.filter(deleted_at__isnull=True).select_related("user"):
+            self.delete_model(request, memory)
 
     @admin.action(
         description="Retry enrichment of the selected failed memories", permissions=["change"]

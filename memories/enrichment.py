@@ -143,7 +143,10 @@ UPDATE memories_memory AS m
 SET enrichment_status = 'enriched', category = r.category, summary = r.summary,
     tags = m.tags || ARRAY(SELECT t FROM unnest(string_to_array(r.tags, E'\\x1f')) AS t
                            WHERE t <> '' AND NOT t = ANY(m.tags)),
-    enrichment_lease_until = NULL, enrichment_error = ''
+    enrichment_lease_until = NULL, enrichment_error = '',
+    -- A write like any other: the ETag changes, and an edit of the version before is refused
+    -- instead of silently dropping the AI's tags.
+    version = m.version + 1, updated_at = statement_timestamp()
 FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[])
      AS r(id, content_hash, category, summary, tags)
 WHERE m.id = r.id AND m.content_hash = r.content_hash AND m.enrichment_status = 'pending'
@@ -156,8 +159,9 @@ def memories_enrichment_apply(
     *, results: Sequence[EnrichmentResult], model: str, dimensions: int
 ) -> set[str]:
     """Store category, summary, AI tags (added to the user's) and the embedding by `model` of
-    each memory still pending with the content that was embedded, in one transaction;
-    returns the ids enriched. A memory edited meanwhile is pending again and left alone."""
+    each memory still pending with the content that was embedded, in one transaction, bumping
+    its version and updated_at; returns the ids enriched. A memory edited meanwhile is
+    pending again and left alone: the edit wins, and its kick enriches it again."""
     if not results:
         return set()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -189,6 +193,18 @@ def memories_enrichment_apply(
                 ],
             )
     return applied
+
+
+def memories_mark_failed(*, memory_ids: Sequence[str], error: str) -> int:
+    """These memories become failed at once (the provider refused their input for good, while
+    the rest of their batch went through); returns how many. Admin's retry action undoes it."""
+    return Memory.objects.filter(
+        pk__in=memory_ids, enrichment_status=Memory.EnrichmentStatus.PENDING
+    ).update(
+        enrichment_status=Memory.EnrichmentStatus.FAILED,
+        enrichment_lease_until=None,
+        enrichment_error=error[:500],
+    )
 
 
 def memories_mark_poisoned() -> int:

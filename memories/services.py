@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.limits import MAX_MEMORIES, SAVES_PER_DAY
-from billing.services import Consumption, usage_consumption, usage_release
+from billing.services import (
+    Consumption,
+    CounterCorrection,
+    usage_consumption,
+    usage_counters_reconcile,
+    usage_release,
+)
 from core.db import default_connection, execute_prepared
 from memories.embeddings import embeddings_forget
 from memories.enrichment import enrichment_kick
@@ -220,3 +226,14 @@ def memory_delete(*, user: User, memory_id: uuid.UUID) -> None:
             raise Memory.DoesNotExist(memory_id)
         usage_release(user_id=user.pk, limit_name=MAX_MEMORIES.name)
         embeddings_forget(user_id=user.pk, memory_id=memory_id)
+
+
+def memories_usage_reconcile() -> list[CounterCorrection]:
+    """Put each user's `max_memories` counter back to their live memories, where it drifted
+    (nightly: enrichment's reconcile job); returns the corrections."""
+    live = Memory.objects.live()
+    return usage_counters_reconcile(
+        limit_name=MAX_MEMORIES.name,
+        user_ids=live.order_by().values_list("user_id", flat=True).distinct(),
+        count=lambda user_id: live.filter(user_id=user_id).count(),
+    )

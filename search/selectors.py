@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import F, Func, IntegerField
+from django.db.models.functions import Left
 
 from accounts.models import User
 from ai.guard import AiUnavailable
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 # Sentinels ts_headline puts around matches; the snippet is HTML-escaped, then they become
 # <mark> tags, so user text can never inject markup.
 _START, _STOP = "\x02", "\x03"
+# Snippets are cut from this much of the start of a memory: ts_headline parses all the text
+# it is given, and a memory may hold 100,000 characters. A match further in still ranks (the
+# tsvector covers everything); its snippet is then the start of the text.
+SNIPPET_SOURCE_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,23 @@ def memory_search_keyword(
     limit: int = 20,
     filters: MemoryFilters | None = None,
     typos: bool = True,
+    whole: bool = True,
 ) -> list[SearchHit]:
     """The user's memories matching `query` (web-search syntax: words, "phrases", -not, or),
     best first, with highlighted snippets. Title matches weigh more than content. When the
     words match nothing, they are tried as prefixes ("garde" finds "garden"): a query typed
     as you go still finds something; then, with `typos`, each word as the stems closest to
-    it in spelling ("tomatos soop" finds "tomato soup", see memories.lexicon)."""
+    it in spelling ("tomatos soop" finds "tomato soup", see memories.lexicon). Without
+    `whole`, the hits' memories come without their content (candidates of a hybrid search,
+    most of which are not answered)."""
     config = search_text_config()
     search = functools.partial(
-        _keyword, user=user, config=config, limit=limit, filters=filters or MemoryFilters()
+        _keyword,
+        user=user,
+        config=config,
+        limit=limit,
+        filters=filters or MemoryFilters(),
+        whole=whole,
     )
     hits = search(SearchQuery(query, search_type="websearch", config=config))
     words = _WORD.findall(query)
@@ -97,6 +110,7 @@ def _keyword(
     config: str,
     limit: int,
     filters: MemoryFilters,
+    whole: bool,
 ) -> list[SearchHit]:
     # The owner's lexeme ANDed in: the GIN index itself keeps to the user's memories. A query
     # of stop words only is empty, and must then match nothing rather than all of them.
@@ -106,10 +120,12 @@ def _keyword(
         .filter(query_nodes__gt=0, search_vector=search & OwnerQuery(user.pk))
         .filter(filters.q())
     )
+    if not whole:
+        queryset = queryset.defer("content")
     ranked = queryset.annotate(
         score=SearchRank(F("search_vector"), search),
         raw_snippet=SearchHeadline(
-            "content",
+            Left("content", SNIPPET_SOURCE_CHARS),
             search,
             config=config,
             start_sel=_START,
@@ -161,7 +177,7 @@ def memory_search(
         return SearchAnswer("semantic", False, _semantic_hits(user, nearest, query))
     # No typo correction here: the semantic list already forgives misspellings, and words
     # that match nothing are the rule for queries phrased in other words.
-    by_words = keyword(limit=wanted, typos=False)
+    by_words = keyword(limit=wanted, typos=False, whole=False)
     return SearchAnswer("hybrid", False, _fuse(user, nearest, by_words, query, limit))
 
 
@@ -186,19 +202,15 @@ def _fuse(user: User, nearest: list[VectorHit], by_words: list[SearchHit], query
         scores[memory_id] = scores.get(memory_id, 0.0) + 1 / (k + rank)
         snippets[memory_id] = hit
     best = sorted(scores, key=lambda memory_id: scores[memory_id], reverse=True)[:limit]
-    missing = [memory_id for memory_id in best if memory_id not in snippets]
-    memories = _by_id(user, missing)
+    # Whole memories for the answer only: the keyword candidates came without content.
+    memories = _by_id(user, best)
     results = []
     for memory_id in best:
-        if memory_id in snippets:
-            results.append(
-                SearchHit(
-                    snippets[memory_id].memory, scores[memory_id], snippets[memory_id].snippet
-                )
-            )
-        elif memory_id in memories:
-            memory = memories[memory_id]
-            results.append(SearchHit(memory, scores[memory_id], _plain_snippet(memory)))
+        memory = memories.get(memory_id)
+        if memory is None:
+            continue
+        snippet = snippets[memory_id].snippet if memory_id in snippets else _plain_snippet(memory)
+        results.append(SearchHit(memory, scores[memory_id], snippet))
     return results
 
 
@@ -210,6 +222,6 @@ def _by_id(user: User, ids: list[str]) -> dict[str, Memory]:
 
 def _plain_snippet(memory: Memory, words: int = 35) -> str:
     """For a hit found by meaning, not words: the summary, or the start of the text."""
-    text = memory.summary or memory.content
+    text = memory.summary or memory.content[:SNIPPET_SOURCE_CHARS]
     head = text.split()
     return html.escape(" ".join(head[:words]) + (" …" if len(head) > words else ""))

@@ -15,6 +15,22 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+from bpe_openai import get_encoding
+
+# OpenAI's limits for the text-embedding-3 models: tokens per input, tokens summed over one
+# request (https://platform.openai.com/docs/api-reference/embeddings/create).
+MAX_INPUT_TOKENS = 8191
+MAX_REQUEST_TOKENS = 300_000
+
+
+def count_tokens(text: str) -> int:
+    """cl100k_base tokens of `text`, as OpenAI counts them for text-embedding-3-*. A text too
+    long for the tokenizer's own limit counts its UTF-8 bytes: byte-level BPE never has more
+    tokens than bytes, so this can only over-count."""
+    size = len(text.encode())
+    if size > 190_000:
+        return size
+    return len(get_encoding("cl100k_base").encode_ordinary(text))
 
 
 def fake_vector(text: str, dimensions: int) -> list[float]:
@@ -29,6 +45,12 @@ class FakeVendor:
         self.retry_after = 1
         self.latency = 0.0
         self.stall_seconds = 5.0
+        # Enforced like OpenAI does, with its error bodies (None: not enforced).
+        self.max_input_tokens: int | None = MAX_INPUT_TOKENS
+        self.max_request_tokens: int | None = MAX_REQUEST_TOKENS
+        # A request holding an input that contains one of these answers 400 (a bad item).
+        self.reject_inputs: set[str] = set()
+        self.refused_calls = 0  # 400s for an input or request over the limits, or rejected
         self.lock = threading.Lock()
         self.embedding_calls = 0  # every request that reached the embeddings endpoint
         self.ok_calls = 0
@@ -146,7 +168,13 @@ class FakeVendor:
             return
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         dimensions = int(body.get("dimensions") or 1536)
-        tokens = sum(max(1, len(text) // 4) for text in texts)
+        counts = [count_tokens(text) for text in texts]
+        if refusal := self._refusal(texts, counts):
+            with self.lock:
+                self.refused_calls += 1
+            handler._send(400, {"error": {**refusal, "type": "invalid_request_error"}})
+            return
+        tokens = sum(counts)
         with self.lock:
             self.ok_calls += 1
             self.embedded_texts.extend(texts)
@@ -164,3 +192,30 @@ class FakeVendor:
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             },
         )
+
+    def _refusal(self, texts: list[str], counts: list[int]) -> dict | None:
+        """OpenAI's 400 error for a request it refuses for its inputs, or None."""
+        for text, count in zip(texts, counts, strict=True):
+            if self.max_input_tokens is not None and count > self.max_input_tokens:
+                return {
+                    "message": (
+                        f"This model's maximum context length is {self.max_input_tokens + 1} "
+                        f"tokens, however you requested {count} tokens ({count} in your "
+                        "prompt; 0 for the completion). Please reduce your prompt; or "
+                        "completion length."
+                    ),
+                    "param": None,
+                    "code": None,
+                }
+            if any(marker in text for marker in self.reject_inputs):
+                return {"message": "invalid input", "param": "input", "code": None}
+        total = sum(counts)
+        if self.max_request_tokens is not None and total > self.max_request_tokens:
+            return {
+                "message": (
+                    f"Requested {total} tokens, max {self.max_request_tokens} tokens per request"
+                ),
+                "param": None,
+                "code": "max_tokens_per_request",
+            }
+        return None

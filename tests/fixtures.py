@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from celery import current_app
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -69,6 +70,16 @@ def _default_plans_exist(request, django_db_blocker):
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             _default_plans.ensure()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_counts_from_earlier_tests():
+    """Per-IP and per-email throttle counters (core.throttles) outlive a test in Redis, and
+    every test client calls from 127.0.0.1: each test starts with none."""
+    redis = state_redis()
+    for key in redis.scan_iter("throttle:*"):
+        redis.delete(key)
     yield
 
 
@@ -172,6 +183,9 @@ def clean_ai_state():
             for key in redis.scan_iter(pattern):
                 redis.delete(key)
     purge_queued_alerts()
+    # As a worker starts: every app's tasks.py imported (Celery's autodiscovery is lazy), so
+    # deliver_queued_alerts finds core.tasks.deliver_alert whichever test runs first.
+    current_app.loader.import_default_modules()
     yield
 
 

@@ -69,3 +69,47 @@ def test_admin_is_refused_to_non_staff():
     response = client.get("/admin/memories/memory/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+CONSOLE = "/admin/billing/ailedgerentry/console/"
+
+
+@pytest.fixture
+def ai_breaker_reset():
+    from ai.breaker import ai_breaker
+
+    ai_breaker.force(None)
+    yield ai_breaker
+    ai_breaker.force(None)
+
+
+def console_staff(*codenames: str) -> Client:
+    """A staff member's session holding exactly these permissions."""
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*(Permission.objects.get(codename=name) for name in codenames))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_staff_who_may_only_view_the_console_cannot_force_the_breaker(ai_breaker_reset):
+    client = console_staff("view_ailedgerentry")
+
+    page = client.get(CONSOLE)
+    assert page.status_code == 200
+    assert 'name="force"' not in page.content.decode()  # no buttons they could not use
+    assert client.post(f"{CONSOLE}breaker/", {"force": "open"}).status_code == 403
+    assert ai_breaker_reset.forced() is None
+
+
+def test_staff_with_the_force_permission_can_force_the_breaker(ai_breaker_reset):
+    from ai.breaker import Forced
+
+    client = console_staff("view_ailedgerentry", "force_ai_breaker")
+
+    assert 'name="force"' in client.get(CONSOLE).content.decode()
+    response = client.post(f"{CONSOLE}breaker/", {"force": "open"})
+    assert response.status_code == 302
+    assert ai_breaker_reset.forced() is Forced.OPEN

@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
+from memories.tests.factories import MemoryFactory
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,3 +31,87 @@ def test_api_docs_render_every_endpoint_in_chromium(live_server, page):
 def test_the_default_plans_are_back_after_a_transactional_test():
     # Runs after the browser test, whose database flush removed the migrated plans.
     assert UserFactory().plan.name == "free"
+
+
+# Records every CSP violation the page reports, from the first script on (before the page's own).
+_RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+def csp_violations(page, url: str, ready_selector: str) -> tuple[list[str], str]:
+    """Load `url` and wait for `ready_selector`; the violations the page and the console
+    reported, and the Content-Security-Policy header it was served with."""
+    console_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            console_errors.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.add_init_script(_RECORD_VIOLATIONS)
+    response = page.goto(url)
+    page.wait_for_selector(ready_selector, timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    violations = console_errors + page.evaluate("window.__cspViolations")
+    return violations, response.headers.get("content-security-policy", "")
+
+
+def log_in_as_staff(page, live_server) -> None:
+    """The browser gets the session of a superuser (Django's test client logs it in)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_docs_load_under_a_strict_content_security_policy(live_server, page):
+    violations, policy = csp_violations(
+        page, f"{live_server.url}/api/docs/", ".swagger-ui .opblock"
+    )
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
+    assert violations == []
+    assert page.locator(".swagger-ui .opblock").count() > 5
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("/admin/", "#content-main"),
+        ("/admin/memories/memory/", "#changelist-form"),
+        ("/admin/memories/memory/add/", "#memory_form"),
+        ("/admin/billing/ailedgerentry/console/", "#spend-chart"),
+    ],
+)
+def test_admin_pages_load_with_no_content_security_policy_violation(live_server, page, path, ready):
+    MemoryFactory(content="shown in the admin list")
+    log_in_as_staff(page, live_server)
+    violations, policy = csp_violations(page, f"{live_server.url}{path}", ready)
+    assert "object-src 'none'" in policy
+    assert violations == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_home_page_loads_with_no_content_security_policy_violation(live_server, page):
+    violations, policy = csp_violations(page, f"{live_server.url}/", "h1")
+    assert "base-uri 'self'" in policy
+    assert violations == []

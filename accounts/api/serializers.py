@@ -3,6 +3,16 @@ from rest_framework import serializers
 from accounts.models import User
 
 
+class _StrictCharField(serializers.CharField):
+    """A string that refuses numbers and booleans instead of converting them: the schema says
+    string (memories.api.serializers has the same field, a layer above)."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UserSerializer(serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
@@ -14,7 +24,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 class CredentialsSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    password = _StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
 class SignupResponseSerializer(serializers.Serializer):
@@ -24,3 +34,30 @@ class SignupResponseSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    user = UserSerializer()
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """A token as listed: never its secret."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = _StrictCharField(max_length=100)
+
+
+class ApiTokenCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    token = serializers.CharField(
+        allow_null=True,
+        help_text="The secret: shown this once, stored only as a hash (null in the replay of "
+        "an Idempotency-Key).",
+    )

@@ -1,30 +1,77 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenCreateSerializer,
+    ApiTokenSerializer,
     CredentialsSerializer,
+    LoginResponseSerializer,
     SignupResponseSerializer,
     TokenResponseSerializer,
     UserSerializer,
 )
-from accounts.models import normalize_email
-from accounts.services import EmailTaken, token_get_or_create, user_create
+from accounts.models import ApiToken, User
+from accounts.selectors import token_list
+from accounts.services import (
+    EmailTaken,
+    InvalidCredentials,
+    TooManyFailures,
+    token_create,
+    token_delete,
+    user_authenticate,
+    user_create,
+)
+from core.idempotency import HEADER as IDEMPOTENCY_KEY
+from core.idempotency import IdempotencyMixin
 from core.problems import Problem, ProblemSerializer
+from core.throttles import CredentialAttemptsPerIpThrottle
+
+_wrong_credentials = OpenApiResponse(ProblemSerializer, "invalid_credentials")
+_too_many = OpenApiResponse(ProblemSerializer, "rate_limited: too many attempts; see Retry-After")
+
+
+def _authenticated_user(request: Request) -> User:
+    """The account of the request's email and password, or the 400 / 429 problem."""
+    serializer = CredentialsSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    try:
+        return user_authenticate(request=request, **serializer.validated_data)
+    except InvalidCredentials as exc:
+        raise Problem(
+            status_code=400,
+            code="invalid_credentials",
+            detail="No active account with this email and password.",
+        ) from exc
+    except TooManyFailures as exc:
+        raise Problem(
+            status_code=429,
+            code="rate_limited",
+            title="Too many failed logins",
+            detail=f"Too many wrong passwords for this account; retry in {exc.retry_after} s.",
+            retry_after=exc.retry_after,
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from exc
 
 
 class SignupView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [CredentialAttemptsPerIpThrottle]
 
     @extend_schema(
         operation_id="auth_signup",
@@ -34,6 +81,7 @@ class SignupView(APIView):
             400: OpenApiResponse(ProblemSerializer, "Bad email or weak password"),
             403: OpenApiResponse(ProblemSerializer, "Signup is disabled"),
             409: OpenApiResponse(ProblemSerializer, "Email already registered"),
+            429: _too_many,
         },
         auth=[],
     )
@@ -57,39 +105,65 @@ class SignupView(APIView):
                 code="email_taken",
                 detail="An account with this email already exists.",
             ) from exc
-        body = {"user": UserSerializer(user).data, "token": token_get_or_create(user=user)}
+        new = token_create(user=user, name="signup")
+        body = {"user": UserSerializer(user).data, "token": new.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [CredentialAttemptsPerIpThrottle]
 
     @extend_schema(
         operation_id="auth_token",
         request=CredentialsSerializer,
-        responses={
-            200: TokenResponseSerializer,
-            400: OpenApiResponse(ProblemSerializer, "Wrong credentials"),
-        },
+        responses={200: TokenResponseSerializer, 400: _wrong_credentials, 429: _too_many},
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        """Exchange email and password for the account's API token."""
-        serializer = CredentialsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=normalize_email(serializer.validated_data["email"]),
-            password=serializer.validated_data["password"],
-        )
-        if user is None:
-            raise Problem(
-                status_code=400,
-                code="invalid_credentials",
-                detail="No active account with this email and password.",
-            )
-        return Response({"token": token_get_or_create(user=user)})
+        """Exchange email and password for a new API token (named "auth/token")."""
+        user = _authenticated_user(request)
+        return Response({"token": token_create(user=user, name="auth/token").secret})
+
+
+class LoginView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [CredentialAttemptsPerIpThrottle]
+
+    @extend_schema(
+        operation_id="auth_login",
+        request=CredentialsSerializer,
+        responses={200: LoginResponseSerializer, 400: _wrong_credentials, 429: _too_many},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        """Log in the PWA: a session cookie and a CSRF cookie (send it back as X-CSRFToken
+        on unsafe requests). A new session key each time, against session fixation.
+
+        Takes JSON only, so a cross-site form cannot log a browser into another account."""
+        user = _authenticated_user(request)
+        login(request, user)  # cycles the session key and the CSRF token
+        return Response({"user": UserSerializer(user).data})
+
+
+class LogoutView(IdempotencyMixin, APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=None,
+        responses={
+            204: None,
+            403: OpenApiResponse(ProblemSerializer, "A session without its CSRF token"),
+            429: OpenApiResponse(ProblemSerializer, "rate_limited: writes_per_minute"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """End the session (its row is deleted); nothing to do for a Bearer token."""
+        logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
@@ -97,3 +171,56 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         """The authenticated account."""
         return Response(UserSerializer(request.user).data)
+
+
+class ApiTokenListView(IdempotencyMixin, GenericAPIView):
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        return token_list(user=self.request.user)
+
+    @extend_schema(operation_id="tokens_list", responses={200: ApiTokenSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """The user's API tokens, newest first; never their secrets."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ApiTokenSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="tokens_create",
+        request=ApiTokenCreateSerializer,
+        responses={201: ApiTokenCreatedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """A new named token. Its secret is in this answer only: the server keeps a hash.
+        A replay of its Idempotency-Key answers the same token with `token` null."""
+        serializer = ApiTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = token_create(user=request.user, name=serializer.validated_data["name"])
+        body = {"id": new.token.pk, "name": new.token.name, "token": new.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any):
+        # The idempotency mixin stores the answer it finalizes: let it store the new token
+        # without its secret (a replay shows `token: null`), then send the secret once.
+        secret = None
+        keyed = request.method == "POST" and IDEMPOTENCY_KEY in request.headers
+        if keyed and isinstance(response, Response) and isinstance(response.data, dict):
+            secret = response.data.get("token")
+            if secret is not None:
+                response.data = {**response.data, "token": None}
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if secret is not None:
+            response.data = {**response.data, "token": secret}
+            response.content = response.rendered_content
+        return response
+
+
+class ApiTokenDetailView(IdempotencyMixin, APIView):
+    @extend_schema(operation_id="tokens_delete", responses={204: None})
+    def delete(self, request: Request, token_id: int) -> Response:
+        """Revoke a token: it stops working with the next request."""
+        try:
+            token_delete(user=request.user, token_id=token_id)
+        except ApiToken.DoesNotExist as exc:
+            raise Http404 from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

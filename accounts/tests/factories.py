@@ -1,7 +1,7 @@
 import factory
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import ApiToken, User
+from accounts.services import token_create
 from billing.models import Plan
 
 
@@ -16,8 +16,17 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class TokenFactory(factory.django.DjangoModelFactory):
+    """A new API token made by the service; its secret, which the database never holds, is
+    on the instance as `key` for the test to send."""
+
     class Meta:
-        model = Token
-        django_get_or_create = ("user",)
+        model = ApiToken
 
     user = factory.SubFactory(UserFactory)
+    name = "test"
+
+    @classmethod
+    def _create(cls, model_class, *, user, name, **kwargs):
+        new = token_create(user=user, name=name)
+        new.token.key = new.secret
+        return new.token

@@ -14,14 +14,25 @@ class ProviderError(Exception):
     """A failed call that is not worth retrying (a bad request, a refused key).
 
     `quota`: the account's quota is spent (opens the breaker at once); `retry_after`: seconds
-    the provider asked for. `transient` is False here and True on TransientProviderError.
+    the provider asked for; `invalid_request`: the provider refused what was sent (400, 413,
+    422), not the call itself: it says nothing about the provider's health, so the breaker
+    does not count it, and a batch refused so may be split to find the bad input.
+    `transient` is False here and True on TransientProviderError.
     """
 
     transient: ClassVar[bool] = False
 
-    def __init__(self, message: str, *, quota: bool = False, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        quota: bool = False,
+        retry_after: float | None = None,
+        invalid_request: bool = False,
+    ):
         super().__init__(message)
         self.quota, self.retry_after = quota, retry_after
+        self.invalid_request = invalid_request
 
 
 class TransientProviderError(ProviderError):
@@ -32,11 +43,16 @@ class TransientProviderError(ProviderError):
 
 
 def provider_error(
-    message: str, *, transient: bool, quota: bool = False, retry_after: float | None = None
+    message: str,
+    *,
+    transient: bool,
+    quota: bool = False,
+    retry_after: float | None = None,
+    invalid_request: bool = False,
 ) -> ProviderError:
     """The error class that matches `transient`."""
     cls = TransientProviderError if transient else ProviderError
-    return cls(message, quota=quota, retry_after=retry_after)
+    return cls(message, quota=quota, retry_after=retry_after, invalid_request=invalid_request)
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,9 @@ class Provider(Protocol):
         """The settings an instance depends on: a change builds a new instance."""
         ...
 
-    def estimate_tokens(self, text: str) -> int: ...
+    def estimate_tokens(self, text: str) -> int:
+        """Input tokens `text` costs as `embed` sends it (cut to the model's input limit);
+        never less than the provider will count."""
+        ...
 
     def embed(self, texts: list[str], *, timeout: float | None = None) -> Embeddings: ...

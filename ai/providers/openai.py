@@ -1,6 +1,8 @@
 """The OpenAI SDK, also for any OpenAI-compatible server (OPENAI_BASE_URL). The SDK's own
 retries are off: the Celery task is the one retry owner. Errors are classified here:
-transient (5xx, 408, 409, 429, timeouts, lost connections) or permanent (other 4xx)."""
+transient (5xx, 408, 409, 429, timeouts, lost connections) or permanent (other 4xx; 400, 413
+and 422 refuse the request's input, not the call: `invalid_request`). Inputs are cut to the
+model's input limit (OPENAI_MAX_INPUT_TOKENS, counted offline: ai.providers.tokens)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,10 @@ from typing import ClassVar
 from django.conf import settings
 
 from ai.providers import Embeddings, ModelSpec, provider_error
+from ai.providers.tokens import fit_to_tokens
+
+# Statuses by which the provider refuses what was sent rather than the call.
+INVALID_REQUEST_STATUSES = (400, 413, 422)
 
 
 class OpenAIProvider:
@@ -33,7 +39,12 @@ class OpenAIProvider:
 
     @classmethod
     def settings_key(cls) -> tuple[object, ...]:
-        return (settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY, settings.OPENAI_TIMEOUT_SECONDS)
+        return (
+            settings.OPENAI_BASE_URL,
+            settings.OPENAI_API_KEY,
+            settings.OPENAI_TIMEOUT_SECONDS,
+            settings.OPENAI_MAX_INPUT_TOKENS,
+        )
 
     @functools.cached_property
     def _client(self):
@@ -46,13 +57,17 @@ class OpenAIProvider:
             max_retries=0,
         )
 
+    def _fit(self, text: str) -> tuple[str, int]:
+        return fit_to_tokens(text, max_tokens=settings.OPENAI_MAX_INPUT_TOKENS)
+
     def estimate_tokens(self, text: str) -> int:
-        return max(1, len(text) // 3)  # on the high side of ~4 characters per token
+        return self._fit(text)[1]
 
     def embed(self, texts: list[str], *, timeout: float | None = None) -> Embeddings:
         import openai
 
         client = self._client.with_options(timeout=timeout) if timeout else self._client
+        texts = [self._fit(text)[0] for text in texts]
         try:
             response = client.embeddings.create(
                 model=self.model, input=texts, dimensions=self.dimensions
@@ -68,7 +83,9 @@ class OpenAIProvider:
             ) from exc
         except openai.APIStatusError as exc:
             raise provider_error(
-                str(exc), transient=exc.status_code >= 500 or exc.status_code in (408, 409)
+                str(exc),
+                transient=exc.status_code >= 500 or exc.status_code in (408, 409),
+                invalid_request=exc.status_code in INVALID_REQUEST_STATUSES,
             ) from exc
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise provider_error(str(exc), transient=True) from exc

@@ -32,10 +32,15 @@ DEFAULT_PLANS = [
     },
 ]
 
+# Limits added after migration 0001 (which creates DEFAULT_PLANS with the fields of its day):
+# each has the migration that adds it set these values.
+WRITES_PER_MINUTE = {"free": 300, "pro": 1_200, "team": 6_000}
+
 
 def ensure() -> None:
     """Create the default plans that are missing (tests that flush the database use this)."""
     from billing.models import Plan
 
     for plan in DEFAULT_PLANS:
-        Plan.objects.get_or_create(name=plan["name"], defaults=plan)
+        defaults = {**plan, "writes_per_minute": WRITES_PER_MINUTE[plan["name"]]}
+        Plan.objects.get_or_create(name=plan["name"], defaults=defaults)

@@ -151,6 +151,7 @@ def test_usage_shows_plan_limits_use_and_reset_times(api, user, inside_a_rate_wi
         "enrichments_per_month": 1000,
         "ai_budget_usd_per_month": "0.5000",
         "searches_per_minute": 30,
+        "writes_per_minute": 300,
     }
     assert body["used"]["max_memories"] == 2
     assert body["used"]["saves_per_day"] == 2

@@ -4,10 +4,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
+from accounts.tests.factories import UserFactory
 from embedded import servers
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client() -> Client:
+    """A staff member's browser session (the admin's), which sees the checks' detail."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True))
+    return client
 
 
 def test_health_is_ok_with_every_check_and_needs_no_auth(anon_client):
@@ -17,13 +27,34 @@ def test_health_is_ok_with_every_check_and_needs_no_auth(anon_client):
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "redis", "broker"}
     assert all(check["ok"] for check in body["checks"].values())
-    assert body["checks"]["database"]["pgvector"].startswith("0.8")
     assert response["Cache-Control"] == "no-store"
 
 
-def test_health_reports_a_pgvector_older_than_0_8_4(anon_client):
+def test_anonymous_callers_see_which_checks_pass_but_no_versions(anon_client):
+    checks = anon_client.get("/api/v1/health").json()["checks"]
+    # Versions and transports tell an attacker which known bugs to try: staff only.
+    assert checks == {name: {"ok": True} for name in ("database", "redis", "broker")}
+
+
+def test_a_signed_in_user_who_is_not_staff_sees_no_detail(user):
+    client = Client()
+    client.force_login(user)
+    checks = client.get("/api/v1/health").json()["checks"]
+    assert "pgvector" not in checks["database"]
+
+
+def test_staff_see_the_pgvector_version_and_timings(staff_client):
+    response = staff_client.get("/api/v1/health")
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert checks["database"]["pgvector"].startswith("0.8")
+    assert checks["broker"]["transport"] == "redis"
+    assert all("ms" in check for check in checks.values())
+
+
+def test_health_reports_a_pgvector_older_than_0_8_4(staff_client):
     # The embedded stack ships pgvector 0.8.2, which has the HNSW vacuum bug fixed in 0.8.4.
-    database = anon_client.get("/api/v1/health").json()["checks"]["database"]
+    database = staff_client.get("/api/v1/health").json()["checks"]["database"]
     if tuple(int(p) for p in database["pgvector"].split(".")) < (0, 8, 4):
         assert "0.8.4" in database["warning"]
     else:
@@ -47,7 +78,9 @@ def own_redis(settings):
         servers.stop(process)
 
 
-def test_health_answers_503_naming_redis_when_redis_is_stopped(anon_client, own_redis):
+def test_health_answers_503_naming_redis_when_redis_is_stopped(
+    anon_client, staff_client, own_redis
+):
     assert anon_client.get("/api/v1/health").status_code == 200
 
     servers.stop(own_redis)
@@ -57,11 +90,14 @@ def test_health_answers_503_naming_redis_when_redis_is_stopped(anon_client, own_
     body = response.json()
     assert body["status"] == "unavailable"
     assert "redis" in body["failing"]
-    assert body["checks"]["redis"]["ok"] is False
-    assert "Connection" in body["checks"]["redis"]["error"]
+    assert body["checks"]["redis"] == {"ok": False}  # no exception text for anonymous callers
     assert body["checks"]["database"]["ok"] is True
     # The broker is that same Redis here, so it fails too.
     assert body["checks"]["broker"]["ok"] is False
+
+    staff = staff_client.get("/api/v1/health")
+    assert staff.status_code == 503
+    assert "Connection" in staff.json()["checks"]["redis"]["error"]
 
 
 def test_health_answers_503_naming_the_database_when_it_is_unreachable(anon_client, settings):
@@ -72,6 +108,22 @@ def test_health_answers_503_naming_the_database_when_it_is_unreachable(anon_clie
     connection.settings_dict["PORT"] = servers.free_port()  # nothing listens there
     try:
         response = anon_client.get("/api/v1/health")
+    finally:
+        connection.close()
+        connection.settings_dict.update(original)
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database"]
+    assert response.json()["checks"]["database"] == {"ok": False}
+
+
+def test_a_staff_session_while_the_database_is_down_still_gets_503_not_500(staff_client):
+    from django.db import connection
+
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["PORT"] = servers.free_port()  # the session cannot be read either
+    try:
+        response = staff_client.get("/api/v1/health")
     finally:
         connection.close()
         connection.settings_dict.update(original)

@@ -142,6 +142,13 @@ class ExportSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField())
 
 
+class MemoryListParamsSerializer(serializers.Serializer):
+    """The list's filters. A CharField refuses NUL, which Postgres cannot compare (500)."""
+
+    kind = serializers.ChoiceField(choices=Memory.Kind.choices, required=False)
+    tag = StrictCharField(max_length=MAX_TAG_LENGTH, required=False)
+
+
 class SearchParamsSerializer(serializers.Serializer):
     q = StrictCharField(max_length=500)
     mode = serializers.ChoiceField(

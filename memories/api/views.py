@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -13,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +33,7 @@ from memories.api.serializers import (
     ConflictSerializer,
     ExportSerializer,
     MemoryCreateSerializer,
+    MemoryListParamsSerializer,
     MemorySaveSerializer,
     MemorySerializer,
     MemoryUpdateSerializer,
@@ -74,6 +76,8 @@ _idempotency_key_param = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
+    # Printable ASCII; no space at either end, which HTTP would strip from the header.
+    pattern=r"^[!-~]([ -~]{0,253}[!-~])?$",
     description="1 to 255 printable ASCII characters, made by the client once per intended "
     "change. A retry with the same key and body replays the first answer "
     "(`Idempotent-Replayed: true`) for 24 hours.",
@@ -168,10 +172,12 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
             raise Http404 from exc  # not a memory id: nothing to find
 
     def list(self, request: Request) -> Response:
-        kind = request.query_params.get("kind") or None
-        if kind and kind not in Memory.Kind.values:
-            raise ValidationError({"kind": [f"Must be one of {', '.join(Memory.Kind.values)}."]})
-        filters = MemoryFilters(kind=kind, tag=request.query_params.get("tag"))
+        # An empty parameter (`?kind=`) means no filter, as it always has.
+        params = MemoryListParamsSerializer(
+            data={name: value for name, value in request.query_params.items() if value}
+        )
+        params.is_valid(raise_exception=True)
+        filters = MemoryFilters(**params.validated_data)
         queryset = memory_list(user=request.user, filters=filters)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MemorySerializer(page, many=True).data)
@@ -243,19 +249,39 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
 
 
 class ExportView(APIView):
+    throttle_scope = "export"  # per user, EXPORT_THROTTLE_RATE (core.throttles)
+
     @extend_schema(operation_id="export", responses={200: ExportSerializer})
-    def get(self, request: Request) -> Response:
-        """All of the user's memories and tags, oldest first."""
-        memories = memory_queryset(user=request.user).order_by("created_at", "id")
-        body = {
-            "exported_at": timezone.now(),
-            "user": {"id": request.user.pk, "email": request.user.email},
-            "memories": MemorySerializer(memories.iterator(chunk_size=500), many=True).data,
-            "tags": memory_tags(user=request.user),
-        }
-        response = Response(body)
+    def get(self, request: Request) -> StreamingHttpResponse:
+        """All of the user's memories and tags, oldest first, streamed (docs/api.md)."""
+        response = StreamingHttpResponse(
+            _export_chunks(request.user), content_type="application/json"
+        )
         response["Content-Disposition"] = 'attachment; filename="memory-connector-export.json"'
         return response
+
+
+# Memories per fetch of the export's server-side cursor, and per chunk written to the client.
+EXPORT_CHUNK_SIZE = 500
+
+
+def _export_chunks(user) -> Iterator[bytes]:
+    """The export document, `{"exported_at", "user", "memories", "tags"}`, rendered as DRF
+    renders a Response, a chunk of memories at a time: memory never holds all of them."""
+    render = JSONRenderer().render
+    head = render({"exported_at": timezone.now(), "user": {"id": user.pk, "email": user.email}})
+    yield head[:-1] + b',"memories":['
+    memories = memory_queryset(user=user).order_by("created_at", "id")
+    chunk: list[bytes] = []
+    separator = b""
+    for memory in memories.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        chunk.append(render(memory_representation(memory)))
+        if len(chunk) == EXPORT_CHUNK_SIZE:
+            yield separator + b",".join(chunk)
+            chunk, separator = [], b","
+    if chunk:
+        yield separator + b",".join(chunk)
+    yield b'],"tags":' + render(memory_tags(user=user)) + b"}"
 
 
 class SearchView(APIView):

@@ -1,0 +1,150 @@
+"""schemathesis over /api/schema/, against the live gunicorn of the test harness.
+
+Every operation of the schema gets generated requests, valid and invalid; each answer must
+not be a server error, must match the status codes, content types and bodies the schema
+declares (errors included), and an operation that declares authentication must refuse a
+request without it. The stateful run chains operations (create, read, delete, read again)
+so a deleted memory or token is seen to stay deleted (use_after_free).
+"""
+
+from __future__ import annotations
+
+import json
+from uuid import uuid4
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import CHECKS
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from accounts.tests.factories import TokenFactory, UserFactory
+from billing.models import Plan
+from core.idempotency import key_is_valid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Every check schemathesis has (its `--checks all`); the issue names not_a_server_error,
+# response_schema_conformance, ignored_auth and use_after_free at least.
+ALL_CHECKS = CHECKS.get_all()
+REQUIRED = (
+    "not_a_server_error",
+    "response_schema_conformance",
+    "ignored_auth",
+    "use_after_free",
+)
+assert openapi_checks.use_after_free in ALL_CHECKS
+assert set(REQUIRED) <= {check.__name__ for check in ALL_CHECKS}
+EXAMPLES_PER_OPERATION = 30
+STATEFUL_SCENARIOS = 30
+
+
+def _served_schema() -> dict:
+    """/api/schema/ as the server answers it (drf-spectacular, rendered as JSON)."""
+    from django.test import Client
+
+    response = Client().get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json", HTTP_HOST="127.0.0.1"
+    )
+    assert response.status_code == 200, response.content
+    return json.loads(response.content)
+
+
+# Loaded when the module is collected (schemathesis' lazy fixture loader does not run on
+# pytest 9); the requests go to the live server below.
+schema = schemathesis.openapi.from_dict(_served_schema())
+
+
+@pytest.fixture
+def live_api(gunicorn_server) -> dict:
+    """The live server, and a Bearer token of an unlimited plan's user (the limits have tests
+    of their own; here they would only answer 429)."""
+    plan, _ = Plan.objects.get_or_create(name="fuzz-unlimited")
+    user = UserFactory(plan=plan)
+    token = TokenFactory(user=user).key
+    return {"base_url": gunicorn_server, "headers": {"Authorization": f"Bearer {token}"}}
+
+
+def test_the_live_server_serves_the_schema_under_test(live_api):
+    served = requests.get(
+        f"{live_api['base_url']}/api/schema/",
+        headers={"Accept": "application/vnd.oai.openapi+json"},
+        timeout=30,
+    )
+    assert served.status_code == 200
+    assert served.json() == schema.raw_schema
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_answers_as_its_schema_says(case, live_api):
+    call_and_validate(case, live_api)
+
+
+def checks_for(case) -> list:
+    """All checks, but positive_data_acceptance where the schema cannot say what is valid:
+    a `cursor` is opaque (only one the server issued is valid; any other is a 400, which is
+    the right answer and has tests of its own in core/tests)."""
+    if (case.query or {}).get("cursor") is not None:
+        return [
+            check for check in ALL_CHECKS if check is not openapi_checks.positive_data_acceptance
+        ]
+    return ALL_CHECKS
+
+
+def fresh_idempotency_key(case) -> None:
+    """Hypothesis draws the same small keys again and again; a valid key reused with another
+    body is rightly a 422, so each case gets a key of its own (invalid keys stay as drawn)."""
+    key = (case.headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and key_is_valid(key):
+        case.headers["Idempotency-Key"] = f"{key[:200]}-{uuid4()}"
+
+
+def call_and_validate(case, live_api) -> None:
+    fresh_idempotency_key(case)
+    case.call_and_validate(checks=checks_for(case), **live_api)
+
+
+def test_chained_operations_never_use_a_deleted_object(live_api):
+    """The stateful run: schemathesis links list, read, edit and delete through the ids the
+    answers carry, and checks that a deleted memory is gone for every later read."""
+
+    class Workflow(schema.as_state_machine()):
+        def setup(self) -> None:
+            # Something to list, read, edit and delete in every scenario.
+            for n in range(3):
+                created = requests.post(
+                    f"{live_api['base_url']}/api/v1/memories",
+                    json={"content": f"a memory to chain operations on, number {n} {uuid4()}"},
+                    headers=live_api["headers"],
+                    timeout=30,
+                )
+                assert created.status_code == 201, created.text
+
+        def get_call_kwargs(self, case):
+            fresh_idempotency_key(case)
+            return dict(live_api)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                checks=checks_for(case),
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=8,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
