@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -49,7 +50,9 @@ def bench_services(
         ours = {
             "DATABASE_URL": servers.postgres_url(pg_port, "memory_connector"),
             "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "SECRET_KEY": "bench-only",
+            # Production settings (DATABASE_URL is set) over plain HTTP on loopback.
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECURE_SSL_REDIRECT": "false",
             "STATIC_MANIFEST": "false",
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),

@@ -366,6 +366,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.throttles.declare_scoped_throttles",
         "core.schema.problem_responses",
+        "core.schema.request_constraints",
     ],
 }
 

@@ -25,6 +25,26 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200  # docs/api.md; larger asks are clamped to it
 
+    def get_page_size(self, request: Any) -> int:
+        """`?limit=`: a whole number from 1 (over max_page_size is clamped); anything else is a
+        400, where DRF would quietly use the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise ValidationError({"limit": ["A whole number from 1 is required."]})
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Page size; over {self.max_page_size} is clamped to {self.max_page_size}."
+                )
+        return parameters
+
     def decode_cursor(self, request: Any) -> Cursor | None:
         """The cursor of `?cursor=`, refused with 400 unless it is one this API could have
         made: DRF would take a forged position (not a timestamp) to the database (500), and

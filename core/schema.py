@@ -58,6 +58,68 @@ def _generic_problems(method: str, path: str, operation: dict) -> set[str]:
     return codes
 
 
+# Postgres cannot store NUL, so every string the API takes refuses it (DRF's CharField does);
+# the schema says so, for strings that have no pattern, enum or format of their own. A string
+# that may not be blank is refused when only whitespace is left after DRF's strip(): the
+# schema asks for one character that is not NUL and not whitespace in Python's sense.
+_NO_NUL = "^[^\\x00]*$"
+_PY_WHITESPACE = (
+    "\\t\\n\\x0b\\x0c\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+_NOT_BLANK = f"^[^\\x00]*[^\\x00{_PY_WHITESPACE}][^\\x00]*$"
+
+
+def _forbid_nul(schema: dict, components: dict) -> None:
+    if "$ref" in schema:
+        schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    for sub in schema.get("oneOf", []) + schema.get("allOf", []) + schema.get("anyOf", []):
+        _forbid_nul(sub, components)
+    if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+        schema["pattern"] = _NOT_BLANK if schema.get("minLength", 0) >= 1 else _NO_NUL
+    for prop in schema.get("properties", {}).values():
+        _forbid_nul(prop, components)
+    if isinstance(schema.get("items"), dict):
+        _forbid_nul(schema["items"], components)
+
+
+def _empty_means_absent(parameter: dict) -> None:
+    """An optional query filter given empty (`?tag=`) is no filter, as DRF reads a query
+    string; the schema admits the empty value rather than calling it invalid."""
+    schema = parameter.get("schema", {})
+    if parameter.get("in") != "query" or parameter.get("required") or "type" not in schema:
+        return
+    if schema["type"] != "string" or parameter["name"] == "cursor":
+        return
+    parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+def _request_schema(operation: dict) -> dict | None:
+    content = operation.get("requestBody", {}).get("content", {})
+    return content.get("application/json", {}).get("schema")
+
+
+def request_constraints(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: the schema says what the server refuses, so a
+    request valid by the schema is accepted and one it forbids is refused: no NUL in strings,
+    and a PATCH names at least one field and only fields it may change."""
+    components = result.get("components", {}).get("schemas", {})
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                _forbid_nul(parameter.get("schema", {}), components)
+                _empty_means_absent(parameter)
+            body = _request_schema(operation)
+            if body is None:
+                continue
+            _forbid_nul(body, components)
+            if method == "patch" and "$ref" in body:
+                operation["requestBody"]["required"] = True
+                patched = components[body["$ref"].rsplit("/", 1)[-1]]
+                patched.update(additionalProperties=False, minProperties=1)
+    return result
+
+
 def problem_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: every error answer is declared, and declared as
     `application/problem+json` (what core.problems sends), so clients and schemathesis can

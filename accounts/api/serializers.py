@@ -1,16 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
-
-
-class _StrictCharField(serializers.CharField):
-    """A string that refuses numbers and booleans instead of converting them: the schema says
-    string (memories.api.serializers has the same field, a layer above)."""
-
-    def to_internal_value(self, data: object) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+from core.fields import StrictCharField
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -24,7 +15,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 class CredentialsSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = _StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
 class SignupResponseSerializer(serializers.Serializer):
@@ -50,7 +41,7 @@ class ApiTokenSerializer(serializers.Serializer):
 
 
 class ApiTokenCreateSerializer(serializers.Serializer):
-    name = _StrictCharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
 
 class ApiTokenCreatedSerializer(serializers.Serializer):

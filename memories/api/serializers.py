@@ -5,6 +5,7 @@ import copy
 from django.conf import settings
 from rest_framework import serializers
 
+from core.fields import HttpUrlField, StrictCharField
 from core.problems import Problem
 from memories.models import Memory
 from memories.normalization import MAX_TAG_LENGTH, MAX_TAGS
@@ -61,18 +62,6 @@ def _check_content_size(value: str) -> str:
     return value
 
 
-class StrictCharField(serializers.CharField):
-    """A string field that refuses numbers and booleans instead of converting them.
-
-    DRF's CharField already refuses NUL characters (Postgres cannot store them).
-    """
-
-    def to_internal_value(self, data: object) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 def _field_copy(field: serializers.Field) -> serializers.Field:
     """A copy of a declared field for one serializer instance: shallow, with a list's child
     copied and bound to the copy too (so its root is this serializer). Serializers keep state
@@ -101,7 +90,7 @@ class MemoryWriteSerializer(serializers.Serializer):
 
     content = StrictCharField(allow_blank=False)
     title = StrictCharField(required=False, allow_blank=True, max_length=300)
-    url = serializers.URLField(required=False, allow_blank=True, max_length=2048)
+    url = HttpUrlField(required=False)
     kind = serializers.ChoiceField(choices=Memory.Kind.choices, required=False)
     tags = serializers.ListField(
         child=StrictCharField(max_length=MAX_TAG_LENGTH, allow_blank=False),
@@ -121,6 +110,11 @@ class MemoryUpdateSerializer(MemoryWriteSerializer):
     content = StrictCharField(allow_blank=False, required=False)
 
     def validate(self, attrs: dict) -> dict:
+        # A PATCH names what it changes: a misspelt field would otherwise change nothing and
+        # answer 200. (The schema says so too: additionalProperties false, minProperties 1.)
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown fields: {', '.join(unknown)}.")
         if not attrs:
             raise serializers.ValidationError("Send at least one field to change.")
         return attrs

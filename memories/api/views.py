@@ -67,6 +67,7 @@ _if_match_param = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=r'^("[0-9]{1,9}"|[0-9]{1,9})$',
     description='The version the edit is based on: `"3"` (an ETag) or `3`.',
 )
 
@@ -111,11 +112,7 @@ def _memory_response(memory: Memory, *, status_code: int = 200) -> Response:
 @extend_schema_view(
     list=extend_schema(
         operation_id="memories_list",
-        parameters=[
-            OpenApiParameter("kind", OpenApiTypes.STR, enum=Memory.Kind.values),
-            OpenApiParameter("tag", OpenApiTypes.STR),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="page size, 1 to 200"),
-        ],
+        parameters=[MemoryListParamsSerializer],
         responses={200: MemorySerializer(many=True), 400: _problem},
     ),
     create=extend_schema(
