@@ -3,6 +3,7 @@ declared as problem+json."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from core.fields import PY_WHITESPACE
 from core.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -63,11 +64,7 @@ def _generic_problems(method: str, path: str, operation: dict) -> set[str]:
 # that may not be blank is refused when only whitespace is left after DRF's strip(): the
 # schema asks for one character that is not NUL and not whitespace in Python's sense.
 _NO_NUL = "^[^\\x00]*$"
-_PY_WHITESPACE = (
-    "\\t\\n\\x0b\\x0c\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a"
-    "\\u2028\\u2029\\u202f\\u205f\\u3000"
-)
-_NOT_BLANK = f"^[^\\x00]*[^\\x00{_PY_WHITESPACE}][^\\x00]*$"
+_NOT_BLANK = f"^[^\\x00]*[^\\x00{PY_WHITESPACE}][^\\x00]*$"
 
 
 def _forbid_nul(schema: dict, components: dict) -> None:
