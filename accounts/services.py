@@ -98,10 +98,24 @@ class NewToken:
     secret: str  # shown once, never stored
 
 
+class TooManyTokens(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 def token_create(*, user: User, name: str) -> NewToken:
-    """A new named API token for `user`; its secret exists only in the answer."""
+    """A new named API token for `user`; its secret exists only in the answer.
+
+    Raises TooManyTokens when the user holds API_TOKENS_PER_USER already (a script that asks
+    /auth/token on every run would otherwise pile up live credentials). The user's row is
+    locked while counting, so parallel requests cannot pass the cap together."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, key_digest=token_digest(secret))
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        if ApiToken.objects.filter(user=user).count() >= settings.API_TOKENS_PER_USER:
+            raise TooManyTokens(settings.API_TOKENS_PER_USER)
+        token = ApiToken.objects.create(user=user, name=name, key_digest=token_digest(secret))
     return NewToken(token=token, secret=secret)
 
 

@@ -111,6 +111,24 @@ class Breaker:
             # One message per close: the scope is the moment it closed.
             alert_raise(BREAKER_CLOSED, scope=f"{self.name}:{int(time.time())}", breaker=self.name)
 
+    def record_refusal(self) -> None:
+        """The provider answered but refused the request's input (a 400): not a failure, it
+        says nothing of the provider's health. A probe that gets this answer closes the
+        breaker like a success (the provider is up), so the probe slot is not held until it
+        expires; in closed, the failures counted so far stand.
+
+        A success rather than a mere release of the slot: the half-open probe is the oldest
+        pending memory, so if it is a bad one, a released slot would give it the next probe
+        again and again, and the batch that would isolate it (a full one, in closed) never
+        comes. A provider that refuses everything is still caught: the batch pipeline counts
+        a batch refused whole as a failure (ai.guard.guarded_embed_many)."""
+        try:
+            probing = self._redis().exists(self._probe)
+        except Exception:
+            return
+        if probing:
+            self.record_success()
+
     def record_failure(self, *, retry_after: float | None = None, quota: bool = False) -> None:
         """Count a failure (5xx, timeout, 429); open at the threshold, at once for a spent
         quota or a failed probe. The cool-down is at least the provider's Retry-After."""

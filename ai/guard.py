@@ -97,7 +97,9 @@ def guarded_embed(
         )
     except ProviderError as exc:
         budget_settle(reservation, actual={})
-        if not exc.invalid_request:  # a refused input says nothing of the provider's health
+        if exc.invalid_request:  # a refused input says nothing of the provider's health
+            ai_breaker.record_refusal()
+        else:
             ai_breaker.record_failure(retry_after=exc.retry_after, quota=exc.quota)
         raise
     except Exception as exc:
@@ -147,17 +149,25 @@ def guarded_embed_many(
 
     A call the provider refuses for its input (ProviderError.invalid_request) is split in
     halves and each half tried again, down to single items: those refused alone are in
-    `rejected`, the rest is embedded. If nothing at all went through, the first refusal is
-    raised instead: a provider that refuses everything (a wrong setting) must not get every
-    memory marked bad. After `_max_refusals` refused calls the search stops and the items not
-    yet judged are `undecided`. Raises AiUnavailable or ProviderError (any other failure;
-    vectors of earlier calls are then dropped, their cost stays in the ledger).
+    `rejected`, the rest is embedded. After `_max_refusals` refused calls the search stops
+    and the items not yet judged are `undecided`.
+
+    If nothing at all went through, the first refusal is raised instead and counted as a
+    breaker failure: a provider that refuses everything (a wrong setting) must not get every
+    memory marked bad, and is stopped like one that is down. The halves are tried breadth
+    first, and once _BLIND_REFUSALS calls in a row were refused with none through (the
+    whole request, both halves, their four quarters) the batch is given up as refused
+    whole; up to three bad items are still isolated (a quarter at least goes through).
+
+    Raises AiUnavailable or ProviderError (any other failure; vectors of earlier calls are
+    then dropped, their cost stays in the ledger).
     """
     provider = get_provider(spec)
     call = call or guarded_embed
     merged: GuardedEmbeddings | None = None
     groups = deque(_request_groups(provider, items))
     refusals_left = _max_refusals(len(items))
+    blind_refusals_left = _BLIND_REFUSALS
     first_refusal: ProviderError | None = None
     rejected: dict[int, str] = {}
     undecided: set[int] = set()
@@ -171,6 +181,12 @@ def guarded_embed_many(
             if not exc.invalid_request:
                 raise
             first_refusal = first_refusal or exc
+            if merged is None or not merged.vectors:
+                blind_refusals_left -= 1
+                if blind_refusals_left <= 0:  # refused whole: no call more is worth it
+                    undecided.update(index for rest in (group, *groups) for index in rest)
+                    groups.clear()
+                    continue
             if len(group) == 1:
                 rejected[group[0]] = str(exc)
             elif refusals_left <= 0:
@@ -178,13 +194,14 @@ def guarded_embed_many(
             else:
                 refusals_left -= 1
                 middle = len(group) // 2
-                groups.extendleft([group[middle:], group[:middle]])
+                groups.extend([group[:middle], group[middle:]])
             continue
         if merged is None:
             merged = GuardedEmbeddings(request_id=part.request_id, model=part.model)
         merged.vectors.update({group[i]: vector for i, vector in part.vectors.items()})
         merged.refused.update(group[i] for i in part.refused)
     if first_refusal is not None and (merged is None or not merged.vectors):
+        ai_breaker.record_failure()  # one per batch refused whole
         raise first_refusal
     if merged is None:  # no items
         return GuardedEmbeddings(request_id=uuid.uuid4(), model=provider.model)
@@ -206,9 +223,15 @@ def _request_groups(provider: Provider, items: list[tuple[int | None, str]]) -> 
     return groups
 
 
+# Refused calls, none through, after which a batch counts as refused whole: the request, its
+# two halves and their four quarters.
+_BLIND_REFUSALS = 7
+
+
 def _max_refusals(size: int) -> int:
     # Enough to isolate two bad items by halving (two paths of log2(size) refusals), and a
-    # bound on the calls wasted when the provider refuses everything.
+    # bound on the calls wasted on a batch where something goes through (_BLIND_REFUSALS
+    # bounds those where nothing does).
     return 2 * size.bit_length() + 2
 
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from billing.limits import COUNTED_LIMITS, LIMITS, QuotaExceeded, RateLimited
-from billing.models import Plan, UsageCounter
+from billing.models import AiLedgerEntry, Plan, UsageCounter
 from billing.periods import Period
 from billing.signals import plan_limits_changed
 from core.redis import state_redis
@@ -184,10 +184,14 @@ def usage_release(
 
 @dataclass(frozen=True)
 class CounterCorrection:
+    """A counter set from `was` to `now`; `skipped`: left alone at `was` (now == was)
+    because a write it counts was in flight."""
+
     user_id: int
     limit_name: str
     was: int
     now: int
+    skipped: bool = False
 
 
 def usage_counters_reconcile(
@@ -196,16 +200,18 @@ def usage_counters_reconcile(
     user_ids: Iterable[int],
     count: Callable[[int], int],
     lower_only: bool = False,
+    in_flight: Callable[[int], bool] | None = None,
     now: dt.datetime | None = None,
 ) -> list[CounterCorrection]:
     """Set the current period's counter of `limit_name` to `count(user_id)` (what the rows
     say) for these users and every user with a counter, where it differs; returns the
     corrections. `lower_only`: only counters above the count are corrected (the count is a
-    floor, not the truth).
+    floor, not the truth). `in_flight(user_id)`: a write that counted is not in the rows
+    yet; such a user's counter is left alone and reported with `skipped`.
 
     Per user, in one transaction: the counter row is locked (select_for_update) before
-    `count` runs, so a write that counts concurrently either committed first (and is in the
-    count) or waits for the correction and adds to it.
+    `in_flight` and `count` run, so a write that counts concurrently either committed first
+    (and is in the count, or in flight) or waits for the correction and adds to it.
     """
     period = _period(limit_name, now or timezone.now())
     counters = UsageCounter.objects.filter(limit_name=limit_name, period_start=period.start)
@@ -215,6 +221,9 @@ def usage_counters_reconcile(
         with transaction.atomic():
             row = counters.select_for_update().filter(user_id=user_id).first()
             was = row.count if row else 0
+            if in_flight is not None and in_flight(user_id):
+                corrections.append(CounterCorrection(user_id, limit_name, was, was, True))
+                continue
             expected = count(user_id)
             if was == expected or (lower_only and was < expected):
                 continue
@@ -226,6 +235,17 @@ def usage_counters_reconcile(
             )
         corrections.append(CounterCorrection(user_id, limit_name, was, expected))
     return corrections
+
+
+def ai_ledger_items_of_user(*, user_id: int, operation: str, since: dt.date) -> int:
+    """Items this user had processed by `operation` since `since`, from the AI ledger: one
+    user's share of billing.ai_budget.ai_ledger_items, for a reconcile that sums it under
+    the user's counter lock."""
+    start = dt.datetime.combine(since, dt.time(), dt.UTC)
+    total = AiLedgerEntry.objects.filter(
+        user_id=user_id, operation=operation, created_at__gte=start
+    ).aggregate(total=Sum("items"))["total"]
+    return total or 0
 
 
 def _period(limit_name: str, now: dt.datetime) -> Period:

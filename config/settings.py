@@ -32,6 +32,8 @@ DEBUG = env.bool("DEBUG", default=False)
 # below. `make run` and the tests' throwaway stack (which passes a DATABASE_URL too) serve
 # plain HTTP on 127.0.0.1, so they are not production.
 PRODUCTION = not DEBUG and not EMBEDDED_DATABASE and not embedded.in_test_stack()
+# Production runs behind a TLS-terminating proxy unless told otherwise (see HTTPS below).
+BEHIND_TLS_PROXY = PRODUCTION and env.bool("SECURE_PROXY_SSL_HEADER", default=True)
 
 # The thresholds of Django's security.W009 check, enforced at startup in production.
 SECRET_KEY_MIN_LENGTH = 50
@@ -214,7 +216,14 @@ AUTH_THROTTLE_FAILURES_RATE = env.str("AUTH_THROTTLE_FAILURES_RATE", default="10
 AUTH_THROTTLE_EMAIL_FAILURES_RATE = env.str("AUTH_THROTTLE_EMAIL_FAILURES_RATE", default="100/hour")
 # Reverse proxies in front of the app that append to X-Forwarded-For: the client address is
 # the one the outermost of them saw. 0: X-Forwarded-For is ignored (a client can forge it).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Behind the production TLS proxy the default is 1: otherwise every client would share the
+# proxy's address, and one guesser would lock everyone out of login and the admin. Then the
+# app must only be reachable through that proxy (a direct client could pick its address).
+TRUSTED_PROXY_COUNT = int(
+    env.str("TRUSTED_PROXY_COUNT", default="") or (1 if BEHIND_TLS_PROXY else 0)
+)
+# API tokens one account may hold; past it, creating one answers 409 too_many_tokens.
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=100)
 # GET /api/v1/export per user.
 EXPORT_THROTTLE_RATE = env.str("EXPORT_THROTTLE_RATE", default="10/hour")
 
@@ -485,7 +494,7 @@ if not DEBUG and not EMBEDDED_DATABASE:
 # overwrites the header a client sends, or clients could claim HTTPS.
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    if env.bool("SECURE_PROXY_SSL_HEADER", default=True):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Browsers remember to use HTTPS only; start low (300) on a new domain, then raise it.
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)

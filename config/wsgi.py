@@ -1,5 +1,6 @@
 import gc
 import os
+from functools import partial
 
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
@@ -11,15 +12,26 @@ def _limit_web_statements() -> None:
     """Give this process's database connections DB_STATEMENT_TIMEOUT_MS, so a runaway query
     stops before gunicorn's worker timeout (30 s) kills the worker mid-request; the request
     answers 503 query_timeout (core.problems). Only here: Celery workers and management
-    commands run longer statements under their own time limits. A startup parameter of the
-    connection (libpq `options`): no extra round trip per connection."""
+    commands run longer statements under their own time limits.
+
+    A `SET` on each new connection rather than a startup parameter (libpq `options`), which
+    PgBouncer refuses. Behind a transaction-mode pooler see README (DB_STATEMENT_TIMEOUT_MS).
+    """
     from django.conf import settings
+    from django.db.backends.signals import connection_created
 
     timeout = settings.DB_STATEMENT_TIMEOUT_MS
     if timeout > 0:
-        # The same dict the connection handler reads when it opens a connection.
-        options = settings.DATABASES["default"].setdefault("OPTIONS", {})
-        options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout}".strip()
+        connection_created.connect(
+            partial(_set_statement_timeout, timeout_ms=timeout),
+            weak=False,
+            dispatch_uid="web_statement_timeout",
+        )
+
+
+def _set_statement_timeout(sender, *, connection, timeout_ms: int, **kwargs) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
 
 
 _limit_web_statements()

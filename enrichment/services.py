@@ -4,8 +4,9 @@ call, classify them, and store the results, within each user's plan.
 It decides; the rooms below it write: memories (claims, results, embeddings:
 memories.enrichment), billing (the plan's counts), the AI gateway (the call, its budget and
 breaker). At-least-once delivery is assumed everywhere (memories.enrichment says how), so
-running a batch twice enriches once. A transient provider failure gives the attempt back: an
-outage does not make memories fail.
+running a batch twice enriches once. A transient provider failure, or a batch the provider
+refuses whole, gives the attempt back: an outage or a wrong setting does not make memories
+fail.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from billing.ai_budget import BudgetCorrection, ai_ledger_items, budget_reconcil
 from billing.limits import ENRICHMENTS_PER_MONTH, QuotaExceeded
 from billing.services import (
     CounterCorrection,
+    ai_ledger_items_of_user,
     usage_consume,
     usage_counters_reconcile,
     usage_release,
@@ -40,6 +42,7 @@ from memories.embeddings import active_spec
 from memories.enrichment import (
     ClaimedMemory,
     EnrichmentResult,
+    enrichment_in_flight,
     enrichment_kick,
     enrichment_kick_clear,
     memories_claim,
@@ -71,9 +74,14 @@ class BatchOutcome:
 
 
 def _prototype_embed(texts: list[str], *, spec: ModelSpec) -> list[list[float]]:
-    result = guarded_embed(
-        items=[(None, text) for text in texts], operation="prototypes", spec=spec
-    )
+    try:
+        result = guarded_embed(
+            items=[(None, text) for text in texts], operation="prototypes", spec=spec
+        )
+    except ProviderError as exc:
+        if exc.invalid_request:  # our own fixed texts refused: the provider refuses all
+            ai_breaker.record_failure()
+        raise
     return [result.vectors[i] for i in range(len(texts))]
 
 
@@ -97,21 +105,29 @@ def enrich_batch(*, memory_ids: list[str] | None = None, limit: int | None = Non
         outcome.left_pending += [c.id for c in over_limit]
     if not claimed:
         return outcome
-    applied: set[str] = set()
+    settled: set[str] = set()
     try:
-        _embed_and_apply(claimed, outcome, applied)
+        _embed_and_apply(claimed, outcome, settled)
     finally:
         # Counted before the call; whatever happened since (a failure, a refusal, an edit
         # meanwhile, an exception of any kind), only what was applied stays counted.
-        _refund_enrichments([c for c in claimed if c.id not in applied])
+        _refund_enrichments([c for c in claimed if c.id not in settled])
     return outcome
 
 
 def _embed_and_apply(
-    claimed: list[ClaimedMemory], outcome: BatchOutcome, applied: set[str]
+    claimed: list[ClaimedMemory], outcome: BatchOutcome, settled: set[str]
 ) -> None:
-    """enrich_batch's call and writes for the memories the plan allows; adds the ids it
-    enriched to `applied`."""
+    """enrich_batch's call and writes for the memories the plan allows; adds to `settled`
+    the ids it enriched (their charge stays) and those it gave the charge back for.
+
+    A charge is given back before the memory's lease ends: the nightly reconcile leaves a
+    user with claimed memories alone and takes the others' counters as settled."""
+
+    def give_back(items: Sequence[ClaimedMemory]) -> None:
+        _refund_enrichments(items)
+        settled.update(c.id for c in items)
+
     try:
         # Prototypes first (once per model and process): if they cannot be had, no batch
         # call is wasted.
@@ -124,15 +140,23 @@ def _embed_and_apply(
             call=guarded_embed,
         )
     except AiUnavailable as exc:
+        give_back(claimed)
         memories_release(memory_ids=[c.id for c in claimed], give_back_attempt=True)
         outcome.unavailable = exc.reason
         return
     except ProviderError as exc:
+        # A refused input reaches here only when nothing of the batch went through (or the
+        # prototypes were refused): the provider refuses everything, not these memories, and
+        # the breaker has counted it.
+        give_back(claimed)
         memories_release(
-            memory_ids=[c.id for c in claimed], give_back_attempt=exc.transient, error=str(exc)
+            memory_ids=[c.id for c in claimed],
+            give_back_attempt=exc.transient or exc.invalid_request,
+            error=str(exc),
         )
         outcome.error, outcome.transient = str(exc), exc.transient
         return
+    give_back([c for i, c in enumerate(claimed) if i not in result.vectors])
     for i, error in result.rejected.items():
         memories_mark_failed(memory_ids=[claimed[i].id], error=error)
     outcome.failed = len(result.rejected)
@@ -153,12 +177,14 @@ def _embed_and_apply(
             results.append(
                 EnrichmentResult(memory, result.vectors[i], category, summarize(memory.text), tags)
             )
-    # Memories edited while they were embedded are not applied (nor counted).
-    applied |= memories_enrichment_apply(
+    # Memories edited while they were embedded are not applied (nor counted: enrich_batch
+    # gives their charge back; the ledger has them, so the reconcile lowers nothing meanwhile).
+    applied = memories_enrichment_apply(
         results=results,
         model=result.model,
         dimensions=len(results[0].vector) if results else spec.dimensions,
     )
+    settled |= applied
     outcome.enriched = len(applied)
 
 
@@ -289,6 +315,7 @@ def enrichment_unpark(*, user_ids: list[int] | None = None, plan_id: int | None 
 class ReconcileSummary:
     counters: list[CounterCorrection]
     budgets: list[BudgetCorrection]
+    skipped: list[CounterCorrection]  # left alone: a batch of the user was in flight
 
     def as_dict(self) -> dict:
         return {
@@ -297,6 +324,9 @@ class ReconcileSummary:
                 for c in self.counters
             ],
             "budgets": [{"key": b.key, "was": str(b.was), "now": str(b.now)} for b in self.budgets],
+            "skipped": [
+                {"user_id": c.user_id, "limit": c.limit_name, "count": c.was} for c in self.skipped
+            ],
         }
 
 
@@ -306,22 +336,27 @@ def counters_reconcile() -> ReconcileSummary:
     - stored memories (`max_memories`) = each user's live memories;
     - enrichments of the month: lowered to the memories the ledger says were embedded (a
       memory edited while it was embedded is embedded twice but counted once, so the ledger
-      is a ceiling: a counter above it missed a refund);
+      is a ceiling: a counter above it missed a refund). A batch counts its enrichments
+      before the call and writes the ledger after it, so the sum is taken under the user's
+      counter lock, and a user with a batch in flight (memories claimed) is left alone and
+      reported as skipped: it is put right the next night;
     - AI budgets of the day and month (Redis) = the ledger's sums.
     """
     month_start = billing_periods.month(timezone.now()).start
-    embedded = ai_ledger_items(operation=EMBED_OPERATION, since=month_start)
+    enrichments = usage_counters_reconcile(
+        limit_name=ENRICHMENTS_PER_MONTH.name,
+        # Who to look at; each one's sum is taken again under the lock.
+        user_ids=ai_ledger_items(operation=EMBED_OPERATION, since=month_start),
+        count=lambda user_id: ai_ledger_items_of_user(
+            user_id=user_id, operation=EMBED_OPERATION, since=month_start
+        ),
+        lower_only=True,
+        in_flight=lambda user_id: enrichment_in_flight(user_id=user_id),
+    )
     summary = ReconcileSummary(
-        counters=[
-            *memories_usage_reconcile(),
-            *usage_counters_reconcile(
-                limit_name=ENRICHMENTS_PER_MONTH.name,
-                user_ids=embedded,
-                count=lambda user_id: embedded.get(user_id, 0),
-                lower_only=True,
-            ),
-        ],
+        counters=[*memories_usage_reconcile(), *(c for c in enrichments if not c.skipped)],
         budgets=budget_reconcile(),
+        skipped=[c for c in enrichments if c.skipped],
     )
     for fix in summary.counters:
         logger.warning(
@@ -330,9 +365,15 @@ def counters_reconcile() -> ReconcileSummary:
         )
     for budget in summary.budgets:
         logger.warning("reconcile: %s was $%s, set to $%s", budget.key, budget.was, budget.now)
+    for skip in summary.skipped:
+        logger.warning(
+            "reconcile: %s of user %s left at %s (a batch in flight)",
+            *(skip.limit_name, skip.user_id, skip.was),
+        )
     logger.info(
-        "reconcile: %d counters and %d budgets corrected",
+        "reconcile: %d counters and %d budgets corrected, %d skipped",
         len(summary.counters),
         len(summary.budgets),
+        len(summary.skipped),
     )
     return summary

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Func, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -237,6 +237,23 @@ def memories_retry_failed(*, memory_ids: list[str]) -> int:
         enrichment_lease_until=None,
         enrichment_error="",
     )
+
+
+def enrichment_in_flight(*, user_id: int) -> bool:
+    """Has a worker claimed memories of this user that it has not finished with (leased now,
+    for at most ENRICHMENT_LEASE_SECONDS: a parked memory is leased much longer)? Such a
+    batch has counted its enrichments and not yet written what it spent."""
+    # The database's clock, as the claim's (_CLAIM_SQL) is, so an app host's skew cannot make
+    # a fresh lease look parked; the statement's time, not the transaction's, so a claim made
+    # while the caller's transaction waited for a lock counts too.
+    now = Func(function="statement_timestamp", template="statement_timestamp()")
+    lease = dt.timedelta(seconds=settings.ENRICHMENT_LEASE_SECONDS)
+    return Memory.objects.filter(
+        user_id=user_id,
+        enrichment_status=Memory.EnrichmentStatus.PENDING,
+        enrichment_lease_until__gt=now,
+        enrichment_lease_until__lte=ExpressionWrapper(now + lease, output_field=DateTimeField()),
+    ).exists()
 
 
 def pending_count() -> int:

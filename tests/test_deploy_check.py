@@ -133,3 +133,21 @@ def test_the_dotenv_loader_is_skipped_when_database_url_is_set(tmp_path, monkeyp
         assert os.environ["MEMCON_DOTENV_PROBE"] == "from-dotenv"
     finally:
         os.environ.pop("MEMCON_DOTENV_PROBE", None)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, "1"),  # behind the TLS proxy: the client is who the proxy saw
+        ({"SECURE_PROXY_SSL_HEADER": "false"}, "0"),  # no proxy: X-Forwarded-For is forged
+        ({"TRUSTED_PROXY_COUNT": "2"}, "2"),
+    ],
+    ids=["behind-proxy", "no-proxy", "explicit"],
+)
+def test_production_behind_its_proxy_throttles_clients_not_the_proxy(overrides, expected):
+    """With no proxy hop trusted, every client would share the proxy's address: one guesser
+    would lock everyone out of login (AUTH_THROTTLE_*) and the admin (axes)."""
+    show = "from django.conf import settings; print(settings.REST_FRAMEWORK['NUM_PROXIES'])"
+    result = manage("shell", "-c", show, env=production_env(**overrides))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -30,7 +30,9 @@ from accounts.selectors import token_list
 from accounts.services import (
     EmailTaken,
     InvalidCredentials,
+    NewToken,
     TooManyFailures,
+    TooManyTokens,
     token_create,
     token_delete,
     user_authenticate,
@@ -43,6 +45,22 @@ from core.throttles import CredentialAttemptsPerIpThrottle
 
 _wrong_credentials = OpenApiResponse(ProblemSerializer, "invalid_credentials")
 _too_many = OpenApiResponse(ProblemSerializer, "rate_limited: too many attempts; see Retry-After")
+
+
+_too_many_tokens = OpenApiResponse(ProblemSerializer, "too_many_tokens: revoke some first")
+
+
+def _new_token(user: User, name: str) -> NewToken:
+    try:
+        return token_create(user=user, name=name)
+    except TooManyTokens as exc:
+        raise Problem(
+            status_code=409,
+            code="too_many_tokens",
+            detail=f"This account holds {exc.limit} API tokens, the most it may: revoke "
+            "unused ones (GET and DELETE /api/v1/tokens) first.",
+            limit=exc.limit,
+        ) from exc
 
 
 def _authenticated_user(request: Request) -> User:
@@ -118,13 +136,18 @@ class TokenView(APIView):
     @extend_schema(
         operation_id="auth_token",
         request=CredentialsSerializer,
-        responses={200: TokenResponseSerializer, 400: _wrong_credentials, 429: _too_many},
+        responses={
+            200: TokenResponseSerializer,
+            400: _wrong_credentials,
+            409: _too_many_tokens,
+            429: _too_many,
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
         """Exchange email and password for a new API token (named "auth/token")."""
         user = _authenticated_user(request)
-        return Response({"token": token_create(user=user, name="auth/token").secret})
+        return Response({"token": _new_token(user, "auth/token").secret})
 
 
 class LoginView(APIView):
@@ -188,14 +211,14 @@ class ApiTokenListView(IdempotencyMixin, GenericAPIView):
     @extend_schema(
         operation_id="tokens_create",
         request=ApiTokenCreateSerializer,
-        responses={201: ApiTokenCreatedSerializer},
+        responses={201: ApiTokenCreatedSerializer, 409: _too_many_tokens},
     )
     def post(self, request: Request) -> Response:
         """A new named token. Its secret is in this answer only: the server keeps a hash.
         A replay of its Idempotency-Key answers the same token with `token` null."""
         serializer = ApiTokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        new = token_create(user=request.user, name=serializer.validated_data["name"])
+        new = _new_token(request.user, serializer.validated_data["name"])
         body = {"id": new.token.pk, "name": new.token.name, "token": new.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 

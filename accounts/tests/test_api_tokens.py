@@ -5,11 +5,13 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.services import token_create
 from accounts.tests.factories import UserFactory
 from tests.problems import assert_problem
 
@@ -113,6 +115,25 @@ def test_saving_a_user_without_a_new_password_keeps_the_tokens(api, user):
     assert bearer(secret).get("/api/v1/me").status_code == 200
 
 
+def test_a_stronger_rehash_of_the_same_password_at_login_keeps_the_tokens(user, anon_client):
+    """Django re-hashes a password stored with older parameters when it checks it (after an
+    upgrade raises PBKDF2's iterations): the password did not change, no token may go."""
+    weaker = PBKDF2PasswordHasher()
+    weaker.iterations = 1000
+    user.password = weaker.encode("correct horse battery staple", weaker.salt())
+    user.save()
+    secret = token_create(user=user, name="script").secret
+    response = anon_client.post(
+        "/api/v1/auth/token",
+        {"email": user.email, "password": "correct horse battery staple"},
+        format="json",
+    )
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert f"${PBKDF2PasswordHasher.iterations}$" in user.password  # it was re-hashed
+    assert bearer(secret).get("/api/v1/me").status_code == 200
+
+
 def test_a_password_changed_in_admin_revokes_the_tokens(api, user):
     secret = create(api).json()["token"]
     staff = Client()
@@ -197,3 +218,22 @@ def test_a_replayed_creation_answers_the_same_token_without_keeping_its_secret(a
     stored = b"".join(bytes(row.response_body) for row in IdempotencyKey.objects.all())
     assert stored and secret.encode() not in stored
     assert bearer(secret).get("/api/v1/me").status_code == 200
+
+
+def test_an_account_holds_at_most_api_tokens_per_user(api, user, anon_client, settings):
+    """A script asking /auth/token on every run would otherwise pile up live credentials."""
+    settings.API_TOKENS_PER_USER = 3  # the `api` client's token is the first
+    assert create(api, "second").status_code == 201
+    assert create(api, "third").status_code == 201
+    assert_problem(create(api, "fourth"), 409, "too_many_tokens")
+    response = anon_client.post(
+        "/api/v1/auth/token",
+        {"email": user.email, "password": "correct horse battery staple"},
+        format="json",
+    )
+    assert_problem(response, 409, "too_many_tokens")
+    assert user.api_tokens.count() == 3
+    # Revoking one makes room again.
+    second = next(t for t in api.get("/api/v1/tokens").json()["results"] if t["name"] == "second")
+    assert api.delete(f"/api/v1/tokens/{second['id']}").status_code == 204
+    assert create(api, "fifth").status_code == 201

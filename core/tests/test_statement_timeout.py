@@ -72,3 +72,23 @@ def test_other_processes_have_no_statement_timeout_of_the_web():
     code += "django.setup()\n" + SHOW.replace("pg_sleep(3)", "pg_sleep(0.5)")
     timeout, outcome = web_process_statement_timeout({"DB_STATEMENT_TIMEOUT_MS": "300"}, code)
     assert (timeout, outcome) == ("0", "finished")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_web_process_sets_the_timeout_without_a_startup_option_poolers_refuse():
+    # PgBouncer refuses a startup packet with `options` ("unsupported startup parameter"), so
+    # the web tier would not connect through it; a SET after connecting passes through.
+    code = (
+        "import config.wsgi, json\n"
+        "from django.db import connection\n"
+        "shown = []\n"
+        "for _ in range(2):  # a new connection (CONN_MAX_AGE over) has it too\n"
+        "    connection.close()\n"
+        "    with connection.cursor() as c:\n"
+        "        c.execute('SHOW statement_timeout'); shown.append(c.fetchone()[0])\n"
+        "sent = sorted(connection.connection.info.get_parameters())\n"
+        "print(json.dumps([shown, sent]))\n"
+    )
+    shown, sent = web_process_statement_timeout({"DB_STATEMENT_TIMEOUT_MS": "300"}, code)
+    assert "options" not in sent
+    assert shown == ["300ms", "300ms"]

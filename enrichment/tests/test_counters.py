@@ -20,11 +20,12 @@ from billing.ai_budget import (
     to_micro,
 )
 from billing.models import UsageCounter
-from billing.services import plan_set_limits
+from billing.services import plan_set_limits, usage_consume
 from core.redis import state_redis
 from enrichment import services
 from enrichment.services import enrich_batch
 from enrichment.tasks import reconcile_counters
+from memories.enrichment import memories_claim, memories_park
 from memories.models import Memory
 from memories.services import memory_create, memory_delete
 
@@ -123,4 +124,54 @@ def test_the_nightly_job_corrects_drifted_counters_and_budgets_and_reports_them(
     assert "3 counters" in caplog.text
     # Nothing left to correct: a second run reports nothing.
     again = reconcile_counters.apply().get()
-    assert again == {"counters": [], "budgets": []}
+    assert again == {"counters": [], "budgets": [], "skipped": []}
+
+
+def test_the_nightly_job_leaves_alone_a_user_whose_batch_is_in_flight(user, other_user):
+    user_set_plan(user=other_user, plan_name="counted")
+    mine = save(user, 1)[0]
+    # A batch in flight, as enrich_batch leaves it before the call: the memory claimed, the
+    # enrichment counted, the ledger row not written yet.
+    assert [c.id for c in memories_claim(limit=10, memory_ids=[str(mine.pk)])] == [str(mine.pk)]
+    usage_consume(user_id=user.pk, limit_name="enrichments_per_month", limit=1000)
+    # Another user with a missed refund and nothing in flight, but a memory parked until the
+    # month resets (over a plan limit): parked is not in flight.
+    theirs = memory_create(user=other_user, content="parked note").memory
+    resets_at = periods.month(timezone.now()).resets_at
+    memories_park(memory_ids=[str(theirs.pk)], until=resets_at, error="limit reached")
+    UsageCounter.objects.create(
+        user=other_user,
+        limit_name="enrichments_per_month",
+        period_start=periods.month(timezone.now()).start,
+        count=5,
+    )
+
+    summary = reconcile_counters.apply().get()
+
+    assert counter(user, "enrichments_per_month") == 1  # not lowered under the batch
+    assert counter(other_user, "enrichments_per_month") == 0  # corrected as before
+    assert summary["skipped"] == [
+        {"user_id": user.pk, "limit": "enrichments_per_month", "count": 1}
+    ]
+    assert [(c["user_id"], c["limit"], c["was"], c["now"]) for c in summary["counters"]] == [
+        (other_user.pk, "enrichments_per_month", 5, 0)
+    ]
+
+
+def test_the_nightly_job_between_a_failed_batch_and_its_refund_gives_nothing_away(
+    user, openai_fake, monkeypatch
+):
+    save(user, 2)
+    assert enrich_batch().enriched == 2  # in the ledger and counted
+    for i in range(3):
+        memory_create(user=user, content=f"note of a failing batch {i}")
+    openai_fake.mode = "error"  # the next batch fails: its 3 enrichments are given back
+    release = services.memories_release
+
+    def release_then_reconcile(**kwargs):
+        release(**kwargs)  # the memories are no longer claimed: the nightly job runs now
+        services.counters_reconcile()
+
+    monkeypatch.setattr(services, "memories_release", release_then_reconcile)
+    assert enrich_batch().error
+    assert counter(user, "enrichments_per_month") == 2

@@ -108,6 +108,9 @@ WORKER_COMMANDS = [
     "bench/enrich.py",
     "tests/workers.py",
 ]
+# Documents that tell operators how to start workers (a bad example is copied into scripts).
+_ROOT = Path(__file__).resolve().parents[2]
+WORKER_DOCS = ["README.md", *sorted(str(p.relative_to(_ROOT)) for p in _ROOT.glob("docs/**/*.md"))]
 
 
 @pytest.mark.parametrize("path", WORKER_COMMANDS)
@@ -116,6 +119,15 @@ def test_no_worker_command_leaves_a_queue_out(path):
     # them all, or maintenance (or alerts) would never run.
     text = (Path(settings.BASE_DIR) / path).read_text()
     assert "worker" in text
+    assert_every_queue_named(path, text)
+
+
+@pytest.mark.parametrize("path", WORKER_DOCS)
+def test_no_document_tells_workers_to_leave_a_queue_out(path):
+    assert_every_queue_named(path, (Path(settings.BASE_DIR) / path).read_text())
+
+
+def assert_every_queue_named(path: str, text: str) -> None:
     for match in re.finditer(r"(?:-Q|--queues)[\s\"',=]+([\w,]+)", text):
         named = set(match.group(1).split(","))
         assert named >= {q.name for q in settings.CELERY_TASK_QUEUES}, (path, match.group(0))

@@ -75,5 +75,8 @@ def test_a_permanent_error_is_not_retried(user, vendor, worker):
     assert vendor.embedding_calls == 1
     memory.refresh_from_db()
     assert memory.enrichment_status == "pending"
-    assert memory.enrichment_attempts == 1  # counted: a poison memory ends failed
+    # Refused whole (nothing of its batch went through): the provider's doing, counted by the
+    # breaker, so the attempt is given back (issue 13 review); a bad item among good ones is
+    # marked failed at once instead (test_poison).
+    assert memory.enrichment_attempts == 0
     assert "400" in memory.enrichment_error or "invalid input" in memory.enrichment_error

@@ -7,7 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import memories.api.views as views
+from memories.models import Memory
 from memories.tests.factories import MemoryFactory
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +65,37 @@ def test_the_query_count_does_not_grow_with_the_memories(api, user, small_chunks
     _, body, many = export(api)
     assert len(body["memories"]) == 24
     assert many == few
+
+
+def test_a_statement_timeout_in_the_first_query_answers_503_not_a_truncated_200(
+    api, user, monkeypatch
+):
+    MemoryFactory(user=user)
+
+    def runaway(*, user):  # the first fetch of the memories outlasts the statement timeout
+        return Memory.objects.filter(user=user).extra(where=["pg_sleep(5) IS NOT NULL"])
+
+    monkeypatch.setattr(views, "memory_queryset", runaway)
+    with connection.cursor() as cursor:  # as the web process's connections have it
+        cursor.execute("SET LOCAL statement_timeout = 100")
+    response = api.get("/api/v1/export")
+    assert not response.streaming
+    assert_problem(response, 503, "query_timeout")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_export_reads_through_a_cursor_postgres_does_not_materialize_first(
+    api, user, small_chunks
+):
+    memories = [MemoryFactory(user=user, content=f"m {n}") for n in range(10)]
+    chunks = api.get("/api/v1/export").streaming_content
+    read = b""
+    while str(memories[4].id).encode() not in read:  # past the first chunk (3)
+        read += next(chunks)
+    with connection.cursor() as cursor:  # the export's cursor is open, more chunks to come
+        cursor.execute("SELECT is_holdable FROM pg_cursors")
+        cursors = cursor.fetchall()
+    read += b"".join(chunks)
+    # A WITH HOLD cursor (outside a transaction) runs the whole query before the first fetch.
+    assert cursors == [(False,)]
+    assert len(json.loads(read)["memories"]) == 10
