@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +18,7 @@ from billing.limits import COUNTED_LIMITS, LIMITS, QuotaExceeded, RateLimited
 from billing.models import AiLedgerEntry, Plan, UsageCounter
 from billing.periods import Period
 from billing.signals import plan_limits_changed
-from core.redis import state_redis
+from core.throttles import fixed_window_count, fixed_window_hit, window_end
 
 logger = logging.getLogger(__name__)
 
@@ -263,11 +261,6 @@ def _count(user_id: int, limit_name: str, start: dt.date) -> int:
     return row or 0
 
 
-def rate_limit_key(limit_name: str, user_id: int, window: int, window_seconds: int) -> str:
-    """The Redis key counting one user's requests of one fixed window."""
-    return f"ratelimit:{limit_name}:{user_id}:{window_seconds}:{window}"
-
-
 def _window_seconds(limit_name: str) -> int:
     window = LIMITS[limit_name].window_seconds
     assert window is not None  # every RATE limit has one
@@ -277,41 +270,26 @@ def _window_seconds(limit_name: str) -> int:
 def rate_limit_hit(*, user_id: int, limit_name: str, limit: int | None) -> None:
     """Count one request in the current fixed window; raise RateLimited past `limit`.
 
-    INCR is atomic in Redis, so of N concurrent requests exactly `limit` pass per window.
-    Retry-After is the time left in the window. If Redis does not answer, the request is let
-    through (and logged): a rate limit must not take search down with it.
+    The throttles' counter (core.throttles): of N concurrent requests exactly `limit` pass a
+    window, Retry-After is the time left in it, and if Redis does not answer the request is
+    let through (and logged): a rate limit must not take search down with it.
     """
     if limit is None:
         return
-    window_seconds = _window_seconds(limit_name)
-    now = time.time()
-    window = int(now // window_seconds)
-    key = rate_limit_key(limit_name, user_id, window, window_seconds)
-    try:
-        redis = state_redis()
-        with redis.pipeline(transaction=True) as pipe:
-            pipe.set(key, 0, ex=window_seconds + 5, nx=True)
-            pipe.incr(key)
-            _, count = pipe.execute()
-    except Exception:
-        logger.warning("rate limit %s not checked: Redis unavailable", limit_name, exc_info=True)
-        return
-    if count > limit:
-        retry_after = max(1, math.ceil((window + 1) * window_seconds - now))
+    retry_after = fixed_window_hit(
+        name=limit_name, ident=str(user_id), limit=limit, window_seconds=_window_seconds(limit_name)
+    )
+    if retry_after:
         raise RateLimited(limit_name=limit_name, limit=limit, retry_after=retry_after)
 
 
 def rate_limit_used(*, user_id: int, limit_name: str) -> tuple[int, dt.datetime]:
     """(requests counted in the current window, when it ends)."""
     window_seconds = _window_seconds(limit_name)
-    now = time.time()
-    window = int(now // window_seconds)
-    ends = dt.datetime.fromtimestamp((window + 1) * window_seconds, dt.UTC)
-    try:
-        value = state_redis().get(rate_limit_key(limit_name, user_id, window, window_seconds))
-    except Exception:
-        return 0, ends
-    return int(value or 0), ends
+    count, _ = fixed_window_count(
+        name=limit_name, ident=str(user_id), window_seconds=window_seconds
+    )
+    return count, dt.datetime.fromtimestamp(window_end(window_seconds), dt.UTC)
 
 
 def plan_set_limits(*, name: str, limits: dict[str, object]) -> tuple[Plan, bool]:

@@ -43,6 +43,11 @@ def _window(window_seconds: int) -> tuple[int, int]:
     return window, max(1, math.ceil((window + 1) * window_seconds - now))
 
 
+def window_end(window_seconds: int) -> int:
+    """When the current window of `window_seconds` ends (a Unix time)."""
+    return (int(time.time() // window_seconds) + 1) * window_seconds
+
+
 def _key(name: str, ident: str, window_seconds: int, window: int) -> str:
     return f"throttle:{name}:{ident}:{window_seconds}:{window}"
 
@@ -64,15 +69,22 @@ def fixed_window_hit(*, name: str, ident: str, limit: int, window_seconds: int) 
     return retry_after if count > limit else 0
 
 
-def fixed_window_exceeded(*, name: str, ident: str, limit: int, window_seconds: int) -> int:
-    """Like fixed_window_hit without counting: 0 while fewer than `limit` hits were counted
-    this window, else the seconds until it ends."""
+def fixed_window_count(*, name: str, ident: str, window_seconds: int) -> tuple[int, int]:
+    """(hits of `ident` counted this window, seconds until it ends), without counting one;
+    0 hits when Redis does not answer."""
     window, retry_after = _window(window_seconds)
     try:
         count = int(state_redis().get(_key(name, ident, window_seconds, window)) or 0)
     except Exception:
-        logger.warning("throttle %s not checked: Redis unavailable", name, exc_info=True)
-        return 0
+        logger.warning("throttle %s not read: Redis unavailable", name, exc_info=True)
+        return 0, retry_after
+    return count, retry_after
+
+
+def fixed_window_exceeded(*, name: str, ident: str, limit: int, window_seconds: int) -> int:
+    """Like fixed_window_hit without counting: 0 while fewer than `limit` hits were counted
+    this window, else the seconds until it ends."""
+    count, retry_after = fixed_window_count(name=name, ident=ident, window_seconds=window_seconds)
     return retry_after if count >= limit else 0
 
 

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import pytest
 
-import billing.services
 import core.throttles
 from billing.models import Plan
 from memories.tests.factories import MemoryFactory
@@ -21,7 +20,6 @@ def inside_a_window(monkeypatch):
     two windows however slow it is."""
     frozen = (time.time() // 3600) * 3600 + 30
     clock = SimpleNamespace(time=lambda: frozen)
-    monkeypatch.setattr(billing.services, "time", clock)
     monkeypatch.setattr(core.throttles, "time", clock)
     return frozen
 

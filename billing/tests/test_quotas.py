@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-import billing.services
+import core.throttles
 from billing.limits import QuotaExceeded
 from billing.models import Plan, UsageCounter
 from billing.services import usage_consume, usage_consume_many
@@ -33,7 +33,7 @@ def inside_a_rate_window(monkeypatch):
     in the middle of the current one, so a test's requests cannot straddle two however slow
     they are (the first search of a process may load a model)."""
     frozen = (time.time() // 60) * 60 + 30
-    monkeypatch.setattr(billing.services, "time", SimpleNamespace(time=lambda: frozen))
+    monkeypatch.setattr(core.throttles, "time", SimpleNamespace(time=lambda: frozen))
     return frozen
 
 

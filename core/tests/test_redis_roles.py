@@ -34,6 +34,6 @@ def test_breaker_budget_and_rate_limit_keys_live_in_the_state_redis_only(
     assert limited.status_code == 429
 
     state, cache = state_redis(), get_redis_connection("default")
-    for pattern in ("breaker:ai:*", "aibudget:*", "ratelimit:*"):
+    for pattern in ("breaker:ai:*", "aibudget:*", "throttle:searches_per_minute:*"):
         assert keys(state, pattern), f"no {pattern} key in the state Redis"
         assert not keys(cache, pattern), f"{pattern} keys in the cache Redis, which may evict"
