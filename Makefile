@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PIP_INSTALL := $(PIP) install -q -c constraints.txt
 
-.PHONY: install install-dev browser run test lint format bench clean
+.PHONY: install install-dev browser frontend frontend-test run test lint format bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,32 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The PWA (frontend/): npm ci from the committed lock file when it changes; a build when its
+# sources change. The build types its API client from the schema the code serves now.
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f ! -name schema.d.ts 2>/dev/null) \
+	$(wildcard frontend/index.html frontend/package.json frontend/vite.config.ts frontend/tsconfig*.json)
+
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES) | $(VENV)/.installed
+	$(PY) manage.py spectacular --format openapi-json --file frontend/openapi.json
+	cd frontend && npm run build
+
+frontend: frontend/dist/index.html
+
+## frontend-test: the API client checked against today's schema (a changed API fails here), vitest
+frontend-test: frontend/node_modules/.installed $(VENV)/.installed
+	$(PY) manage.py spectacular --format openapi-json --file frontend/openapi.json
+	cd frontend && npm run typecheck && npm test
+
 ## run: install, start Postgres+pgvector, Redis, web, worker and beat; serve on 127.0.0.1:$$PORT
-run: install
+run: install frontend
 	$(PY) -m embedded run
 
 ## test: lint, then every test (the harness starts its own Postgres and Redis)
-test: install-dev lint
+test: install-dev lint frontend frontend-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## bench: the benchmarks (wrk from Debian drives the HTTP load); results in docs/benchmarks.md
@@ -58,4 +78,4 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles frontend/node_modules frontend/dist frontend/openapi.json

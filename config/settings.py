@@ -7,6 +7,7 @@ Production secrets have no defaults: with DATABASE_URL set, SECRET_KEY must be s
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -251,6 +252,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The PWA's build (frontend/, `make run` builds it): WhiteNoise serves its files at the site's
+# root (/assets/…), hashed assets with a year's cache; config.views.frontend_index answers
+# index.html for `/` and the client routes.
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+WHITENOISE_ROOT = FRONTEND_DIST
+
+
+def _vite_hashed_asset(path: str, url: str) -> bool:
+    """Vite names built assets `/assets/<name>-<hash>.<ext>`: their content never changes."""
+    return bool(re.match(r"^/assets/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$", url))
+
+
+WHITENOISE_IMMUTABLE_FILE_TEST = _vite_hashed_asset
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
-from django.views.generic import TemplateView
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from config.views import frontend_index
 from core.views import ApiDocsView, health
 from enrichment.admin import console_urls
 
@@ -19,7 +19,8 @@ urlpatterns = [
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     # The AI cost console joins the admin's URLs (and namespace) ahead of the model pages.
     path("admin/", (console_urls(admin.site) + admin.site.get_urls(), "admin", admin.site.name)),
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    # The PWA: its index.html for every path the API, admin and static files do not own.
+    re_path(r"^(?!api/|admin/|static/).*$", frontend_index, name="home"),
 ]
 
 handler404 = "config.views.not_found"

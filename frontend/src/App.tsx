@@ -1,0 +1,116 @@
+import { useCallback, useEffect, useState } from "react";
+import { Navigate, Route, Routes } from "react-router";
+import { ApiError, api, type User } from "./api/client";
+import { AppShell } from "./components/AppShell";
+import { ComingSoon } from "./screens/ComingSoon";
+import { MemoriesScreen } from "./screens/MemoriesScreen";
+import { NotFound } from "./screens/NotFound";
+import { SignIn } from "./screens/SignIn";
+
+type Session =
+  | { state: "checking" }
+  | { state: "signed-out" }
+  | { state: "error"; message: string }
+  | { state: "signed-in"; user: User };
+
+export function App() {
+  const [session, setSession] = useState<Session>({ state: "checking" });
+  const [signingOut, setSigningOut] = useState(false);
+
+  const check = useCallback((signal?: AbortSignal) => {
+    api
+      .me(signal)
+      .then((user) => setSession({ state: "signed-in", user }))
+      .catch((caught: unknown) => {
+        if (signal?.aborted) return;
+        if (caught instanceof ApiError && (caught.status === 401 || caught.status === 403)) {
+          setSession({ state: "signed-out" });
+        } else {
+          setSession({
+            state: "error",
+            message: caught instanceof ApiError ? caught.detail : "Could not reach the server.",
+          });
+        }
+      });
+  }, []);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    check(controller.signal);
+    return () => controller.abort();
+  }, [check]);
+
+  const signedOut = useCallback(() => setSession({ state: "signed-out" }), []);
+
+  async function signOut() {
+    setSigningOut(true);
+    try {
+      await api.logout();
+    } catch {
+      // Signed out on this device either way; the session may already have ended.
+    } finally {
+      setSigningOut(false);
+      setSession({ state: "signed-out" });
+    }
+  }
+
+  if (session.state === "checking") {
+    return (
+      <main className="auth" id="main" aria-busy="true">
+        <p className="muted">Loading…</p>
+      </main>
+    );
+  }
+  if (session.state === "error") {
+    return (
+      <main className="auth" id="main">
+        <div className="auth-card">
+          <h1>Memory Connector</h1>
+          <p role="alert" className="error">
+            {session.message}
+          </p>
+          <button type="button" className="button primary" onClick={() => check()}>
+            Try again
+          </button>
+        </div>
+      </main>
+    );
+  }
+  if (session.state === "signed-out") {
+    return <SignIn onSignedIn={(user) => setSession({ state: "signed-in", user })} />;
+  }
+
+  return (
+    <AppShell user={session.user} onSignOut={signOut} signingOut={signingOut}>
+      <Routes>
+        <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
+        <Route path="/memories" element={<Navigate to="/" replace />} />
+        <Route
+          path="/search"
+          element={
+            <ComingSoon title="Search">
+              Search will find your memories by meaning and by keyword, and say when an answer is keyword only.
+            </ComingSoon>
+          }
+        />
+        <Route
+          path="/inbox"
+          element={
+            <ComingSoon title="Inbox">
+              The inbox will list reminders that are due, with Done, Snooze and Dismiss.
+            </ComingSoon>
+          }
+        />
+        <Route
+          path="/settings"
+          element={
+            <ComingSoon title="Settings">
+              Settings will show your plan usage, your time zone, storage on this device and your API tokens.
+            </ComingSoon>
+          }
+        />
+        <Route path="*" element={<NotFound />} />
+      </Routes>
+    </AppShell>
+  );
+}

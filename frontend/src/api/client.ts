@@ -1,0 +1,158 @@
+// A small same-origin client for the Memory Connector API (see API.md).
+// Types come from src/api/schema.d.ts, generated from the OpenAPI schema by
+// `npm run schema`, so a changed API breaks `npm run build` rather than the user.
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+export type User = Schemas["User"];
+export type Memory = Schemas["Memory"];
+export type MemorySave = Schemas["MemorySave"];
+export type MemoryCreate = Schemas["MemoryCreateRequest"];
+export type Kind = Schemas["KindEnum"];
+export type Credentials = Schemas["CredentialsRequest"];
+export type Problem = Schemas["Problem"];
+export type MemoryPage = Schemas["PaginatedMemoryList"];
+export type LoginResponse = Schemas["LoginResponse"];
+export type SignupResponse = Schemas["SignupResponse"];
+
+export const KINDS: readonly Kind[] = ["note", "link", "quote", "idea", "task"];
+
+/** An error answer of the API, parsed from application/problem+json when it is one. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly fields: Record<string, unknown>;
+
+  constructor(status: number, code: string, detail: string, fields: Record<string, unknown> = {}) {
+    super(detail);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.fields = fields;
+  }
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The value of a cookie, or "" when it is not set. */
+export function readCookie(name: string, cookies: string = document.cookie): string {
+  for (const part of cookies.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    }
+  }
+  return "";
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  const type = response.headers.get("Content-Type") ?? "";
+  let body: unknown = null;
+  if (type.includes("json")) {
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+  }
+  if (isRecord(body)) {
+    const code = typeof body.code === "string" ? body.code : `http_${response.status}`;
+    const detail =
+      typeof body.detail === "string"
+        ? body.detail
+        : typeof body.title === "string"
+          ? body.title
+          : response.statusText || "Request failed";
+    const fields = isRecord(body.errors) ? body.errors : {};
+    return new ApiError(response.status, code, detail, fields);
+  }
+  return new ApiError(
+    response.status,
+    `http_${response.status}`,
+    response.statusText || `Request failed (${response.status})`,
+  );
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** Sends a request to the API and returns its JSON body (or null for 204). */
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const method = (options.method ?? "GET").toUpperCase();
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (UNSAFE.has(method)) {
+    const token = readCookie("csrftoken");
+    if (token) headers["X-CSRFToken"] = token;
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "network_error", "Could not reach the server. Check your connection.");
+  }
+  if (!response.ok) throw await toApiError(response);
+  if (response.status === 204) return null as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** A fresh Idempotency-Key for one unsafe request. */
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+/** The cursor parameter of a `next` URL, or null. */
+export function cursorFrom(next: string | null | undefined): string | null {
+  if (!next) return null;
+  try {
+    return new URL(next, "http://localhost").searchParams.get("cursor");
+  } catch {
+    return null;
+  }
+}
+
+export const api = {
+  me: (signal?: AbortSignal) => request<User>("/api/v1/me", { signal }),
+
+  login: (credentials: Credentials) =>
+    request<LoginResponse>("/api/v1/auth/login", { method: "POST", body: credentials }),
+
+  /** Creates the account, then signs in with it so the session cookie is set. */
+  signup: async (credentials: Credentials): Promise<LoginResponse> => {
+    await request<SignupResponse>("/api/v1/auth/signup", { method: "POST", body: credentials });
+    return api.login(credentials);
+  },
+
+  logout: () => request<null>("/api/v1/auth/logout", { method: "POST" }),
+
+  listMemories: (cursor?: string | null, signal?: AbortSignal) => {
+    const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+    return request<MemoryPage>(`/api/v1/memories${query}`, { signal });
+  },
+
+  createMemory: (memory: MemoryCreate, idempotencyKey: string = newIdempotencyKey()) =>
+    request<MemorySave>("/api/v1/memories", {
+      method: "POST",
+      body: memory,
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+};

@@ -1,0 +1,56 @@
+import type { ReactNode } from "react";
+import { NavLink } from "react-router";
+import { Bell, BookOpen, LogOut, Search, Settings } from "lucide-react";
+import type { User } from "../api/client";
+import { ConnectionStatus } from "./ConnectionStatus";
+
+interface Props {
+  user: User;
+  onSignOut: () => void;
+  signingOut?: boolean;
+  children: ReactNode;
+}
+
+const navClass = ({ isActive }: { isActive: boolean }) => (isActive ? "nav-link active" : "nav-link");
+
+export function AppShell({ user, onSignOut, signingOut = false, children }: Props) {
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="brand">Memory Connector</div>
+        <ConnectionStatus />
+        <div className="account">
+          <span className="account-email">{user.email}</span>
+          <button type="button" className="button quiet" onClick={onSignOut} disabled={signingOut}>
+            <LogOut aria-hidden="true" size={16} />
+            <span>Sign out</span>
+          </button>
+        </div>
+      </header>
+      <nav className="nav" aria-label="Main">
+        <NavLink to="/" end className={navClass}>
+          <BookOpen aria-hidden="true" size={18} />
+          <span>Memories</span>
+        </NavLink>
+        <NavLink to="/search" className={navClass}>
+          <Search aria-hidden="true" size={18} />
+          <span>Search</span>
+        </NavLink>
+        <NavLink to="/inbox" className={navClass}>
+          <Bell aria-hidden="true" size={18} />
+          <span>Inbox</span>
+        </NavLink>
+        <NavLink to="/settings" className={navClass}>
+          <Settings aria-hidden="true" size={18} />
+          <span>Settings</span>
+        </NavLink>
+      </nav>
+      <main id="main" className="main" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { CaptureForm, toMemoryCreate } from "./CaptureForm";
+import { json, problem, stubFetch } from "../test/helpers";
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+describe("toMemoryCreate", () => {
+  it("sends only what was filled in, with tags as a list", () => {
+    expect(toMemoryCreate({ content: "Text", title: " ", url: "", tags: "a, b ,a", kind: "idea" })).toEqual({
+      content: "Text",
+      kind: "idea",
+      tags: ["a", "b"],
+    });
+    expect(
+      toMemoryCreate({ content: "Text", title: " T ", url: " https://example.com ", tags: "", kind: "link" }),
+    ).toEqual({ content: "Text", kind: "link", title: "T", url: "https://example.com" });
+  });
+});
+
+describe("CaptureForm", () => {
+  it("saves the memory with an Idempotency-Key and clears the form", async () => {
+    const saved = {
+      id: "m1",
+      kind: "quote",
+      title: "",
+      content: "To be",
+      url: "",
+      tags: ["plays", "classics"],
+      category: "",
+      summary: "",
+      version: 1,
+      enrichment_status: "pending",
+      duplicate_of: null,
+      created_at: "2026-11-30T06:00:00Z",
+      updated_at: "2026-11-30T06:00:00Z",
+      duplicate: false,
+    };
+    const calls = stubFetch(() => json(saved, 201));
+    const onSaved = vi.fn();
+    render(<CaptureForm onSaved={onSaved} />);
+    const user = userEvent.setup();
+    await user.type(screen.getByRole("textbox", { name: "Memory" }), "To be");
+    await user.type(screen.getByRole("textbox", { name: "Tags" }), "plays, classics");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Kind" }), "quote");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(onSaved).toHaveBeenCalledWith(saved));
+    expect(calls[0]!.body).toEqual({ content: "To be", kind: "quote", tags: ["plays", "classics"] });
+    expect(calls[0]!.headers.get("Idempotency-Key")).toBeTruthy();
+    expect(screen.getByRole("textbox", { name: "Memory" })).toHaveValue("");
+  });
+
+  it("keeps the text and shows the detail when the server refuses", async () => {
+    stubFetch(() => problem(402, "quota_exceeded", "Your plan's memory limit is reached."));
+    render(<CaptureForm onSaved={vi.fn()} />);
+    const user = userEvent.setup();
+    await user.type(screen.getByRole("textbox", { name: "Memory" }), "Keep me");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Your plan's memory limit is reached.");
+    expect(screen.getByRole("textbox", { name: "Memory" })).toHaveValue("Keep me");
+  });
+});

@@ -1,0 +1,43 @@
+import { vi } from "vitest";
+
+export interface Call {
+  url: string;
+  init: RequestInit;
+  headers: Headers;
+  body: unknown;
+}
+
+/** Replaces fetch with a stub that answers from `responder` and records each call. */
+export function stubFetch(responder: (url: string, init: RequestInit) => Response | Promise<Response>) {
+  const calls: Call[] = [];
+  const fn = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    calls.push({
+      url,
+      init,
+      headers: new Headers(init.headers),
+      body: typeof init.body === "string" ? JSON.parse(init.body) : undefined,
+    });
+    return responder(url, init);
+  });
+  vi.stubGlobal("fetch", fn);
+  return calls;
+}
+
+export function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
+
+export function problem(status: number, code: string, detail: string, errors?: Record<string, unknown>): Response {
+  return new Response(
+    JSON.stringify({ type: "about:blank", title: "Error", status, code, detail, ...(errors ? { errors } : {}) }),
+    { status, headers: { "Content-Type": "application/problem+json" } },
+  );
+}
+
+export function clearCookies() {
+  for (const part of document.cookie.split(";")) {
+    const name = part.split("=")[0]?.trim();
+    if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
+  }
+}
