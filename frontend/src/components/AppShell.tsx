@@ -11,6 +11,14 @@ interface Props {
   children: ReactNode;
 }
 
+// The screens of PWA.md's navigation; a later feature adds its entry here.
+const NAV = [
+  { to: "/", label: "Memories", Icon: BookOpen },
+  { to: "/search", label: "Search", Icon: Search },
+  { to: "/inbox", label: "Inbox", Icon: Bell },
+  { to: "/settings", label: "Settings", Icon: Settings },
+] as const;
+
 const navClass = ({ isActive }: { isActive: boolean }) => (isActive ? "nav-link active" : "nav-link");
 
 export function AppShell({ user, onSignOut, signingOut = false, children }: Props) {
@@ -31,22 +39,12 @@ export function AppShell({ user, onSignOut, signingOut = false, children }: Prop
         </div>
       </header>
       <nav className="nav" aria-label="Main">
-        <NavLink to="/" end className={navClass}>
-          <BookOpen aria-hidden="true" size={18} />
-          <span>Memories</span>
-        </NavLink>
-        <NavLink to="/search" className={navClass}>
-          <Search aria-hidden="true" size={18} />
-          <span>Search</span>
-        </NavLink>
-        <NavLink to="/inbox" className={navClass}>
-          <Bell aria-hidden="true" size={18} />
-          <span>Inbox</span>
-        </NavLink>
-        <NavLink to="/settings" className={navClass}>
-          <Settings aria-hidden="true" size={18} />
-          <span>Settings</span>
-        </NavLink>
+        {NAV.map(({ to, label, Icon }) => (
+          <NavLink key={to} to={to} end={to === "/"} className={navClass}>
+            <Icon aria-hidden="true" size={18} />
+            <span>{label}</span>
+          </NavLink>
+        ))}
       </nav>
       <main id="main" className="main" tabIndex={-1}>
         {children}
