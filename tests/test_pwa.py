@@ -55,6 +55,15 @@ def sign_up(page, base_url: str) -> str:
     return email
 
 
+def capture(page, text: str, tags: str = "") -> None:
+    page.get_by_role("textbox", name="Memory").fill(text)
+    page.get_by_role("textbox", name="Tags").fill(tags)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("list", name="Memories").get_by_role("listitem").filter(
+        has_text=text
+    ).wait_for()
+
+
 def test_sign_up_capture_three_memories_and_find_them_listed(gunicorn_server, page):
     violations, policy = csp_violations(page, f"{gunicorn_server}/", "body")
     assert "script-src 'self'" in policy
@@ -70,10 +79,7 @@ def test_sign_up_capture_three_memories_and_find_them_listed(gunicorn_server, pa
         "An idea: a bicycle rack that folds into the wall",
     ]
     for n, text in enumerate(texts):
-        page.get_by_role("textbox", name="Memory").fill(text)
-        page.get_by_role("textbox", name="Tags").fill(f"first, batch{n}")
-        page.get_by_role("button", name="Save").click()
-        page.get_by_role("listitem").filter(has_text=text).wait_for()
+        capture(page, text, tags=f"first, batch{n}")
 
     items = page.get_by_role("list", name="Memories").get_by_role("listitem")
     assert items.count() == 3
@@ -97,3 +103,29 @@ def test_a_wrong_password_shows_the_servers_reason(gunicorn_server, page, browse
     other.get_by_role("button", name="Sign in").click()
     other.get_by_text("No active account with this email and password.").wait_for()
     other.context.close()
+
+
+def test_search_finds_a_memory_by_its_words_and_keeps_the_query_in_the_address(
+    gunicorn_server, page
+):
+    sign_up(page, gunicorn_server)
+    capture(page, "The tomato soup recipe from grandma: roast the tomatoes first")
+    capture(page, "Call the dentist about the crown on Thursday")
+
+    page.get_by_role("link", name="Search").click()
+    page.get_by_role("combobox", name="Mode").select_option("keyword")
+    page.get_by_role("searchbox", name="Search memories").fill("tomatoes")
+    results = page.get_by_role("list", name="Results")
+    results.get_by_role("listitem").first.wait_for()
+    assert results.get_by_role("listitem").count() == 1
+    assert "tomato soup" in results.inner_text()
+
+    # The query lives in the address: a reload answers the same.
+    assert "q=tomatoes" in page.url
+    page.reload()
+    page.get_by_role("list", name="Results").get_by_role("listitem").first.wait_for()
+    assert page.get_by_role("list", name="Results").get_by_role("listitem").count() == 1
+    assert page.get_by_role("searchbox", name="Search memories").input_value() == "tomatoes"
+
+    page.get_by_role("searchbox", name="Search memories").fill("bicycle")
+    page.get_by_text("No memories match").wait_for()

@@ -5,6 +5,7 @@ import { AppShell } from "./components/AppShell";
 import { ComingSoon } from "./screens/ComingSoon";
 import { MemoriesScreen } from "./screens/MemoriesScreen";
 import { NotFound } from "./screens/NotFound";
+import { SearchScreen } from "./screens/SearchScreen";
 import { SignIn } from "./screens/SignIn";
 
 type Session =
@@ -85,14 +86,7 @@ export function App() {
       <Routes>
         <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
         <Route path="/memories" element={<Navigate to="/" replace />} />
-        <Route
-          path="/search"
-          element={
-            <ComingSoon title="Search">
-              Search will find your memories by meaning and by keyword, and say when an answer is keyword only.
-            </ComingSoon>
-          }
-        />
+        <Route path="/search" element={<SearchScreen onUnauthorized={signedOut} />} />
         <Route
           path="/inbox"
           element={

@@ -130,3 +130,35 @@ describe("api", () => {
     expect(cursorFrom(null)).toBeNull();
   });
 });
+
+describe("api.search", () => {
+  it("sends q, mode and limit as query parameters", async () => {
+    const calls = stubFetch(() => json({ mode_used: "hybrid", degraded: false, results: [] }));
+    const result = await api.search({ q: "green tea & cake", mode: "hybrid", limit: 20 });
+    expect(calls[0]!.url).toBe("/api/v1/search?q=green+tea+%26+cake&mode=hybrid&limit=20");
+    expect(calls[0]!.init.method).toBe("GET");
+    expect(result.degraded).toBe(false);
+  });
+
+  it("carries Retry-After on a 429, or the problem's retry_after", async () => {
+    stubFetch(() => {
+      const response = problem(429, "rate_limited", "Too many requests; retry in 7 s.");
+      response.headers.set("Retry-After", "7");
+      return response;
+    });
+    const error = (await api.search({ q: "x" }).catch((e: unknown) => e)) as ApiError;
+    expect(error.status).toBe(429);
+    expect(error.code).toBe("rate_limited");
+    expect(error.retryAfter).toBe(7);
+
+    stubFetch(
+      () =>
+        new Response(JSON.stringify({ status: 429, code: "rate_limited", detail: "Slow down.", retry_after: 3 }), {
+          status: 429,
+          headers: { "Content-Type": "application/problem+json" },
+        }),
+    );
+    const fromBody = (await api.search({ q: "x" }).catch((e: unknown) => e)) as ApiError;
+    expect(fromBody.retryAfter).toBe(3);
+  });
+});

@@ -1,7 +1,7 @@
 // A small same-origin client for the Memory Connector API (see API.md).
 // Types come from src/api/schema.d.ts, generated from the OpenAPI schema by
 // `npm run schema`, so a changed API breaks `npm run build` rather than the user.
-import type { components } from "./schema";
+import type { components, operations } from "./schema";
 
 type Schemas = components["schemas"];
 export type User = Schemas["User"];
@@ -14,6 +14,12 @@ export type Problem = Schemas["Problem"];
 export type MemoryPage = Schemas["PaginatedMemoryList"];
 export type LoginResponse = Schemas["LoginResponse"];
 export type SignupResponse = Schemas["SignupResponse"];
+export type SearchResult = Schemas["SearchResult"];
+export type SearchHit = Schemas["SearchHit"];
+export type SearchQuery = operations["search"]["parameters"]["query"];
+/** The `mode` of a search (the schema types it as an open string, so the choices are listed here). */
+export type SearchMode = "auto" | "semantic" | "keyword" | "hybrid";
+export const SEARCH_MODES: readonly SearchMode[] = ["auto", "semantic", "keyword", "hybrid"];
 
 export const KINDS: readonly Kind[] = ["note", "link", "quote", "idea", "task"];
 
@@ -23,14 +29,23 @@ export class ApiError extends Error {
   readonly code: string;
   readonly detail: string;
   readonly fields: Record<string, unknown>;
+  /** Seconds to wait before trying again (Retry-After, or the problem's `retry_after`), when given. */
+  readonly retryAfter: number | null;
 
-  constructor(status: number, code: string, detail: string, fields: Record<string, unknown> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    fields: Record<string, unknown> = {},
+    retryAfter: number | null = null,
+  ) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.detail = detail;
     this.fields = fields;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -52,7 +67,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Seconds from a Retry-After header: delta-seconds, or an HTTP date. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return null;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
 async function toApiError(response: Response): Promise<ApiError> {
+  let retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
   const type = response.headers.get("Content-Type") ?? "";
   let body: unknown = null;
   if (type.includes("json")) {
@@ -71,12 +97,17 @@ async function toApiError(response: Response): Promise<ApiError> {
           ? body.title
           : response.statusText || "Request failed";
     const fields = isRecord(body.errors) ? body.errors : {};
-    return new ApiError(response.status, code, detail, fields);
+    if (retryAfter === null && typeof body.retry_after === "number" && Number.isFinite(body.retry_after)) {
+      retryAfter = Math.max(0, Math.ceil(body.retry_after));
+    }
+    return new ApiError(response.status, code, detail, fields, retryAfter);
   }
   return new ApiError(
     response.status,
     `http_${response.status}`,
     response.statusText || `Request failed (${response.status})`,
+    {},
+    retryAfter,
   );
 }
 
@@ -147,6 +178,14 @@ export const api = {
   listMemories: (cursor?: string | null, signal?: AbortSignal) => {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
     return request<MemoryPage>(`/api/v1/memories${query}`, { signal });
+  },
+
+  /** Searches the user's memories; counts toward the plan's searches_per_minute (429 when hit). */
+  search: ({ q, mode, limit }: Pick<SearchQuery, "q" | "limit"> & { mode?: SearchMode }, signal?: AbortSignal) => {
+    const params = new URLSearchParams({ q });
+    if (mode) params.set("mode", mode);
+    if (limit !== undefined) params.set("limit", String(limit));
+    return request<SearchResult>(`/api/v1/search?${params.toString()}`, { signal });
   },
 
   createMemory: (memory: MemoryCreate, idempotencyKey: string = newIdempotencyKey()) =>
