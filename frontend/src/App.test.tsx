@@ -3,31 +3,12 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { App } from "./App";
-import { json, problem, stubFetch } from "./test/helpers";
+import { json, memory, problem, stubFetch } from "./test/helpers";
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-
-function memory(id: string, content: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    kind: "note",
-    title: "",
-    content,
-    url: "",
-    tags: [],
-    category: "",
-    summary: "",
-    version: 1,
-    enrichment_status: "done",
-    duplicate_of: null,
-    created_at: "2026-11-30T06:00:00Z",
-    updated_at: "2026-11-30T06:00:00Z",
-    ...extra,
-  };
-}
 
 const me = { id: 1, email: "a@example.com", plan: "free" };
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import type { Memory } from "../api/client";
 import { headline } from "../lib/tags";
 
@@ -16,25 +16,34 @@ function formatDate(iso: string): string {
   return Number.isNaN(date.getTime()) ? "" : dateFormat.format(date);
 }
 
+/** A memory's kind and tags (then `children`), in a list row. */
+export function MemoryMeta({ memory, children }: { memory: Memory; children?: ReactNode }) {
+  return (
+    <div className="memory-meta">
+      <span className={`kind kind-${memory.kind}`}>{memory.kind}</span>
+      {memory.tags.length > 0 && (
+        // Not a nested list: a list of memories has exactly one listitem per memory.
+        <span className="tags">
+          <span className="visually-hidden">Tags: </span>
+          {memory.tags.map((tag) => (
+            <span key={tag} className="tag">
+              {tag}
+            </span>
+          ))}
+        </span>
+      )}
+      {children}
+    </div>
+  );
+}
+
 export function MemoryItem({ memory }: { memory: Memory }) {
   return (
     <li className="memory">
       <p className="memory-title">{headline(memory) || "(empty)"}</p>
-      <div className="memory-meta">
-        <span className={`kind kind-${memory.kind}`}>{memory.kind}</span>
-        {memory.tags.length > 0 && (
-          // Not a nested list: the "Memories" list has exactly one listitem per memory.
-          <span className="tags">
-            <span className="visually-hidden">Tags: </span>
-            {memory.tags.map((tag) => (
-              <span key={tag} className="tag">
-                {tag}
-              </span>
-            ))}
-          </span>
-        )}
+      <MemoryMeta memory={memory}>
         <time dateTime={memory.created_at}>{formatDate(memory.created_at)}</time>
-      </div>
+      </MemoryMeta>
     </li>
   );
 }

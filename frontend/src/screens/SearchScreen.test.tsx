@@ -3,31 +3,12 @@ import { act, cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, useLocation, useNavigate } from "react-router";
 import { SearchScreen } from "./SearchScreen";
-import { json, problem, stubFetch, type Call } from "../test/helpers";
+import { json, memory, problem, stubFetch, type Call } from "../test/helpers";
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
-
-function memory(id: string, content: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    kind: "note",
-    title: "",
-    content,
-    url: "",
-    tags: [],
-    category: "",
-    summary: "",
-    version: 1,
-    enrichment_status: "done",
-    duplicate_of: null,
-    created_at: "2026-11-30T06:00:00Z",
-    updated_at: "2026-11-30T06:00:00Z",
-    ...extra,
-  };
-}
 
 function answer(hits: { id: string; content: string; snippet: string; title?: string }[], degraded = false) {
   return {

@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router";
 import { ApiError, SEARCH_MODES, api, type SearchHit, type SearchMode, type SearchResult } from "../api/client";
 import { headline } from "../lib/tags";
 import { snippetParts } from "../lib/snippet";
+import { MemoryMeta } from "../components/MemoryList";
 
 interface Props {
   onUnauthorized?: () => void;
@@ -58,19 +59,7 @@ function ResultItem({ hit }: { hit: SearchHit }) {
     <li className="result">
       <p className="memory-title">{headline(memory) || "(empty)"}</p>
       {hit.snippet && <Snippet text={hit.snippet} />}
-      <div className="memory-meta">
-        <span className={`kind kind-${memory.kind}`}>{memory.kind}</span>
-        {memory.tags.length > 0 && (
-          <span className="tags">
-            <span className="visually-hidden">Tags: </span>
-            {memory.tags.map((tag) => (
-              <span key={tag} className="tag">
-                {tag}
-              </span>
-            ))}
-          </span>
-        )}
-      </div>
+      <MemoryMeta memory={memory} />
     </li>
   );
 }

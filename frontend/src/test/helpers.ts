@@ -41,3 +41,23 @@ export function clearCookies() {
     if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
   }
 }
+
+/** A memory as the API answers it, with `extra` fields overriding the defaults. */
+export function memory(id: string, content: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    kind: "note",
+    title: "",
+    content,
+    url: "",
+    tags: [],
+    category: "",
+    summary: "",
+    version: 1,
+    enrichment_status: "done",
+    duplicate_of: null,
+    created_at: "2026-11-30T06:00:00Z",
+    updated_at: "2026-11-30T06:00:00Z",
+    ...extra,
+  };
+}
