@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from celery import current_app
+from django.test import Client
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -23,6 +24,14 @@ from tests.fake_openai import FakeVendor
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def staff_client(db):
+    """A superuser's admin session (Django's test client)."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
 
 
 @pytest.fixture

@@ -9,13 +9,6 @@ from memories.tests.factories import MemoryFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 @pytest.mark.parametrize(
     "url",
     [

@@ -78,13 +78,6 @@ def openai_fake(settings):
     vendor.stop()
 
 
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def ledger_entry(user, cost: str, *, days_ago: int = 0) -> AiLedgerEntry:
     entry = AiLedgerEntry.objects.create(
         request_id=uuid.uuid4(),

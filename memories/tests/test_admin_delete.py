@@ -3,21 +3,12 @@ delete that gives the plan's stored-memories slot back and drops the embeddings,
 memory or a selection; content and owner cannot be edited there."""
 
 import pytest
-from django.test import Client
 
-from accounts.tests.factories import UserFactory
 from billing.models import UsageCounter
 from memories.models import Memory
 from memories.services import memory_create
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def stored(user) -> int:

@@ -17,13 +17,6 @@ CHANGELIST = "/admin/memories/memory/"
 
 
 @pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def empty_queue():
     """No kick flag and an empty broker queue, before and after."""
     from celery import current_app

@@ -1,21 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, api, cursorFrom, readCookie, request } from "./client";
-import { clearCookies, json, problem, stubFetch } from "../test/helpers";
+import { clearCookies, json, memory, problem, stubFetch } from "../test/helpers";
 
-const memory = {
-  id: "7d3c0f8e-0000-4000-8000-000000000001",
-  kind: "note",
-  title: "",
-  content: "Hello",
-  url: "",
-  tags: [],
-  category: "",
-  summary: "",
-  version: 1,
-  enrichment_status: "pending",
-  duplicate_of: null,
-  created_at: "2026-11-30T06:00:00Z",
-  updated_at: "2026-11-30T06:00:00Z",
+const saved = {
+  ...memory("7d3c0f8e-0000-4000-8000-000000000001", "Hello", { enrichment_status: "pending" }),
   duplicate: false,
 };
 
@@ -92,7 +80,7 @@ describe("request", () => {
 
 describe("api", () => {
   it("sends a fresh Idempotency-Key on each memory create", async () => {
-    const calls = stubFetch(() => json(memory, 201));
+    const calls = stubFetch(() => json(saved, 201));
     await api.createMemory({ content: "Hello", tags: ["a"] });
     await api.createMemory({ content: "Hello again" });
     const first = calls[0]!.headers.get("Idempotency-Key");
@@ -105,7 +93,7 @@ describe("api", () => {
   });
 
   it("keeps a given Idempotency-Key", async () => {
-    const calls = stubFetch(() => json(memory, 201));
+    const calls = stubFetch(() => json(saved, 201));
     await api.createMemory({ content: "Hello" }, "my-key");
     expect(calls[0]!.headers.get("Idempotency-Key")).toBe("my-key");
   });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { CaptureForm, toMemoryCreate } from "./CaptureForm";
-import { json, problem, stubFetch } from "../test/helpers";
+import { json, memory, problem, stubFetch } from "../test/helpers";
 
 afterEach(() => {
   cleanup();
@@ -25,19 +25,11 @@ describe("toMemoryCreate", () => {
 describe("CaptureForm", () => {
   it("saves the memory with an Idempotency-Key and clears the form", async () => {
     const saved = {
-      id: "m1",
-      kind: "quote",
-      title: "",
-      content: "To be",
-      url: "",
-      tags: ["plays", "classics"],
-      category: "",
-      summary: "",
-      version: 1,
-      enrichment_status: "pending",
-      duplicate_of: null,
-      created_at: "2026-11-30T06:00:00Z",
-      updated_at: "2026-11-30T06:00:00Z",
+      ...memory("m1", "To be", {
+        kind: "quote",
+        tags: ["plays", "classics"],
+        enrichment_status: "pending",
+      }),
       duplicate: false,
     };
     const calls = stubFetch(() => json(saved, 201));
