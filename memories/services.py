@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from billing.limits import MAX_MEMORIES, SAVES_PER_DAY
 from billing.services import (
     Consumption,
     CounterCorrection,
+    usage_consume,
     usage_consumption,
     usage_counters_reconcile,
     usage_release,
@@ -28,6 +30,9 @@ from memories.normalization import clean_tags, content_hash
 from memories.selectors import memory_get, memory_queryset
 
 EDITABLE_FIELDS = ("kind", "title", "content", "url", "tags")
+
+# How long a deleted memory can be brought back (API.md: POST /memories/{id}/restore).
+RESTORE_WINDOW = dt.timedelta(days=30)
 
 
 class DuplicateRace(Exception):
@@ -226,6 +231,40 @@ def memory_delete(*, user: User, memory_id: uuid.UUID) -> None:
             raise Memory.DoesNotExist(memory_id)
         usage_release(user_id=user.pk, limit_name=MAX_MEMORIES.name)
         embeddings_forget(user_id=user.pk, memory_id=memory_id)
+
+
+def memory_restore(*, user: User, memory_id: uuid.UUID) -> Memory:
+    """Undo a delete made within RESTORE_WINDOW: the memory is live again, one version on.
+
+    It takes a `max_memories` slot again (QuotaExceeded when none is left) and is enriched
+    anew, since its embeddings went with the delete. Raises Memory.DoesNotExist for a live,
+    foreign, missing or too old memory, and DuplicateContent when another live memory has
+    its content now (saved again after the delete).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        deleted = Memory.objects.filter(
+            user=user, pk=memory_id, deleted_at__gte=now - RESTORE_WINDOW
+        ).select_for_update()
+        memory = deleted.get()  # locked: two restores of one memory count one slot
+        usage_consume(user_id=user.pk, limit_name=MAX_MEMORIES.name, limit=user.plan.max_memories)
+        try:
+            with transaction.atomic():
+                deleted.update(
+                    deleted_at=None,
+                    updated_at=now,
+                    version=F("version") + 1,
+                    enrichment_status=Memory.EnrichmentStatus.PENDING,
+                    enrichment_attempts=0,
+                    enrichment_lease_until=None,
+                )
+        except IntegrityError as exc:
+            existing = _live_duplicate(user=user, hashed=memory.content_hash)
+            if existing is None or "memory_unique_live_content" not in str(exc):
+                raise
+            raise DuplicateContent(existing) from exc
+    transaction.on_commit(_enrichment_kick)
+    return memory_get(user=user, memory_id=memory_id)
 
 
 def memories_usage_reconcile() -> list[CounterCorrection]:

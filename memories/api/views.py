@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -58,6 +59,7 @@ from memories.services import (
     VersionConflict,
     memory_create,
     memory_delete,
+    memory_restore,
     memory_update,
 )
 from search.selectors import memory_search
@@ -157,6 +159,18 @@ def _memory_response(memory: Memory, *, status_code: int = 200) -> Response:
         parameters=[_idempotency_key_param],
         responses={204: None, 404: _problem},
     ),
+    restore=extend_schema(
+        operation_id="memories_restore",
+        summary="Undo a delete made in the last 30 days",
+        request=None,
+        parameters=[_idempotency_key_param],
+        responses={
+            200: MemorySerializer,
+            402: OpenApiResponse(ProblemSerializer, "quota_exceeded: no memory slot left"),
+            404: _problem,
+            409: OpenApiResponse(ProblemSerializer, "duplicate_content or idempotency_key_in_use"),
+        },
+    ),
 )
 class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
     serializer_class = MemorySerializer
@@ -208,6 +222,15 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
             raise Http404 from exc
         return _memory_response(memory)
 
+    @staticmethod
+    def _duplicate_problem(duplicate: DuplicateContent) -> Problem:
+        return Problem(
+            status_code=409,
+            code="duplicate_content",
+            detail="Another memory already has this content.",
+            duplicate_of=str(duplicate.existing.pk),
+        )
+
     def partial_update(self, request: Request, pk: str) -> Response:
         memory_id = self._memory_id()
         expected_version = _expected_version(request)
@@ -223,12 +246,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         except DuplicateContent as duplicate:
-            raise Problem(
-                status_code=409,
-                code="duplicate_content",
-                detail="Another memory already has this content.",
-                duplicate_of=str(duplicate.existing.pk),
-            ) from duplicate
+            raise self._duplicate_problem(duplicate) from duplicate
         except VersionConflict as conflict:
             raise Problem(
                 status_code=412,
@@ -246,6 +264,18 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str) -> Response:
+        try:
+            memory = memory_restore(user=request.user, memory_id=self._memory_id())
+        except Memory.DoesNotExist as exc:
+            raise Http404 from exc
+        except QuotaExceeded as exceeded:
+            raise quota_problem(exceeded) from exceeded
+        except DuplicateContent as duplicate:
+            raise self._duplicate_problem(duplicate) from duplicate
+        return _memory_response(memory)
 
 
 class ExportView(APIView):
