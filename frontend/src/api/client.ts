@@ -8,6 +8,11 @@ export type User = Schemas["User"];
 export type Memory = Schemas["Memory"];
 export type MemorySave = Schemas["MemorySave"];
 export type MemoryCreate = Schemas["MemoryCreateRequest"];
+export type MemoryChanges = Schemas["PatchedMemoryUpdateRequest"];
+export type Usage = Schemas["Usage"];
+export type ApiToken = Schemas["ApiToken"];
+export type ApiTokenCreated = Schemas["ApiTokenCreated"];
+export type ApiTokenPage = Schemas["PaginatedApiTokenList"];
 export type Kind = Schemas["KindEnum"];
 export type Credentials = Schemas["CredentialsRequest"];
 export type Problem = Schemas["Problem"];
@@ -31,6 +36,8 @@ export class ApiError extends Error {
   readonly fields: Record<string, unknown>;
   /** Seconds to wait before trying again (Retry-After, or the problem's `retry_after`), when given. */
   readonly retryAfter: number | null;
+  /** The whole problem body (e.g. `current` of a 412, `duplicate_of` of a 409). */
+  readonly body: Record<string, unknown>;
 
   constructor(
     status: number,
@@ -38,6 +45,7 @@ export class ApiError extends Error {
     detail: string,
     fields: Record<string, unknown> = {},
     retryAfter: number | null = null,
+    body: Record<string, unknown> = {},
   ) {
     super(detail);
     this.name = "ApiError";
@@ -46,6 +54,7 @@ export class ApiError extends Error {
     this.detail = detail;
     this.fields = fields;
     this.retryAfter = retryAfter;
+    this.body = body;
   }
 }
 
@@ -100,7 +109,7 @@ async function toApiError(response: Response): Promise<ApiError> {
     if (retryAfter === null && typeof body.retry_after === "number" && Number.isFinite(body.retry_after)) {
       retryAfter = Math.max(0, Math.ceil(body.retry_after));
     }
-    return new ApiError(response.status, code, detail, fields, retryAfter);
+    return new ApiError(response.status, code, detail, fields, retryAfter, body);
   }
   return new ApiError(
     response.status,
@@ -194,4 +203,64 @@ export const api = {
       body: memory,
       headers: { "Idempotency-Key": idempotencyKey },
     }),
+
+  getMemory: (id: string, signal?: AbortSignal) =>
+    request<Memory>(`/api/v1/memories/${encodeURIComponent(id)}`, { signal }),
+
+  /** Edits the memory if the server still has `baseVersion`; a 412 ApiError carries the
+   * server's copy in `body.current` (see conflictCopy). */
+  updateMemory: (
+    id: string,
+    changes: MemoryChanges,
+    baseVersion: number,
+    idempotencyKey: string = newIdempotencyKey(),
+  ) =>
+    request<Memory>(`/api/v1/memories/${encodeURIComponent(id)}`, {
+      method: "PATCH",
+      body: changes,
+      headers: { "If-Match": `"${baseVersion}"`, "Idempotency-Key": idempotencyKey },
+    }),
+
+  deleteMemory: (id: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<null>(`/api/v1/memories/${encodeURIComponent(id)}`, {
+      method: "DELETE",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  /** Undoes a delete (within 30 days). */
+  restoreMemory: (id: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<Memory>(`/api/v1/memories/${encodeURIComponent(id)}/restore`, {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  usage: (signal?: AbortSignal) => request<Usage>("/api/v1/usage", { signal }),
+
+  listTokens: (cursor?: string | null, signal?: AbortSignal) => {
+    const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+    return request<ApiTokenPage>(`/api/v1/tokens${query}`, { signal });
+  },
+
+  /** Creates an API token; the answer's `token` is the secret, shown this once. */
+  createToken: (name: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<ApiTokenCreated>("/api/v1/tokens", {
+      method: "POST",
+      body: { name },
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  revokeToken: (id: number, idempotencyKey: string = newIdempotencyKey()) =>
+    request<null>(`/api/v1/tokens/${id}`, {
+      method: "DELETE",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
 };
+
+/** The server's copy of the memory in a 412 version_conflict, or null for any other error. */
+export function conflictCopy(error: unknown): Memory | null {
+  if (!(error instanceof ApiError) || error.status !== 412) return null;
+  const current = error.body.current;
+  return isRecord(current) && typeof current.id === "string" && typeof current.version === "number"
+    ? (current as Memory)
+    : null;
+}
