@@ -57,15 +57,23 @@ run: install frontend
 test: install-dev lint frontend frontend-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Lighthouse for bench/pwa.py, from its own lock file (kept out of frontend/: make test never
+# installs it).
+bench/lighthouse/node_modules/.installed: bench/lighthouse/package-lock.json
+	cd bench/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## bench: the benchmarks (wrk from Debian drives the HTTP load); results in docs/benchmarks.md
-## (the search one loads 1M memories, ~12 min; SEARCH_BENCH_ARGS=--quick is the CI size)
-bench: install-dev
+## (the search one loads 1M memories, ~12 min; SEARCH_BENCH_ARGS=--quick is the CI size;
+## the PWA one runs Lighthouse in Debian's chromium: PWA_BENCH_ARGS=--runs N)
+bench: install-dev frontend bench/lighthouse/node_modules/.installed
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
 	$(PY) -m bench.save $(BENCH_ARGS)
 	$(PY) -m bench.enrich $(ENRICH_BENCH_ARGS)
 	$(PY) -m bench.search $(SEARCH_BENCH_ARGS)
+	$(PY) -m bench.pwa $(PWA_BENCH_ARGS)
 
 ## lint: ruff, and import-linter's contracts for the layers (.importlinter, docs/architecture.md)
 lint: install-dev

@@ -4,8 +4,10 @@ import { ApiError, api, type User } from "./api/client";
 import { AppShell } from "./components/AppShell";
 import { ComingSoon } from "./screens/ComingSoon";
 import { MemoriesScreen } from "./screens/MemoriesScreen";
+import { MemoryScreen } from "./screens/MemoryScreen";
 import { NotFound } from "./screens/NotFound";
 import { SearchScreen } from "./screens/SearchScreen";
+import { SettingsScreen } from "./screens/SettingsScreen";
 import { SignIn } from "./screens/SignIn";
 
 type Session =
@@ -86,6 +88,7 @@ export function App() {
       <Routes>
         <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
         <Route path="/memories" element={<Navigate to="/" replace />} />
+        <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={signedOut} />} />
         <Route path="/search" element={<SearchScreen onUnauthorized={signedOut} />} />
         <Route
           path="/inbox"
@@ -95,14 +98,7 @@ export function App() {
             </ComingSoon>
           }
         />
-        <Route
-          path="/settings"
-          element={
-            <ComingSoon title="Settings">
-              Settings will show your plan usage, your time zone, storage on this device and your API tokens.
-            </ComingSoon>
-          }
-        />
+        <Route path="/settings" element={<SettingsScreen onUnauthorized={signedOut} />} />
         <Route path="*" element={<NotFound />} />
       </Routes>
     </AppShell>

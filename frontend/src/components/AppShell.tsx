@@ -3,6 +3,7 @@ import { NavLink } from "react-router";
 import { Bell, BookOpen, LogOut, Search, Settings } from "lucide-react";
 import type { User } from "../api/client";
 import { ConnectionStatus } from "./ConnectionStatus";
+import { NoticeProvider } from "./Notice";
 
 interface Props {
   user: User;
@@ -46,9 +47,11 @@ export function AppShell({ user, onSignOut, signingOut = false, children }: Prop
           </NavLink>
         ))}
       </nav>
-      <main id="main" className="main" tabIndex={-1}>
-        {children}
-      </main>
+      <NoticeProvider>
+        <main id="main" className="main" tabIndex={-1}>
+          {children}
+        </main>
+      </NoticeProvider>
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from "react";
+import { Link } from "react-router";
 import type { Memory } from "../api/client";
 import { headline } from "../lib/tags";
 
@@ -40,7 +41,9 @@ export function MemoryMeta({ memory, children }: { memory: Memory; children?: Re
 export function MemoryItem({ memory }: { memory: Memory }) {
   return (
     <li className="memory">
-      <p className="memory-title">{headline(memory) || "(empty)"}</p>
+      <p className="memory-title">
+        <Link to={`/memories/${memory.id}`}>{headline(memory) || "(empty)"}</Link>
+      </p>
       <MemoryMeta memory={memory}>
         <time dateTime={memory.created_at}>{formatDate(memory.created_at)}</time>
       </MemoryMeta>

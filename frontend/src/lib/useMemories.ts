@@ -1,11 +1,25 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, cursorFrom, type Memory } from "../api/client";
+import { onRestored } from "./memoryEvents";
 
 export type ListState = "loading" | "ready" | "error";
 
 /** Puts a memory at the top of a list, dropping an older copy of it. */
 export function prepend(list: Memory[], memory: Memory): Memory[] {
   return [memory, ...list.filter((m) => m.id !== memory.id)];
+}
+
+/** Puts a memory in its place in a list of memories newest first (by created_at, then id,
+ * the API's order), dropping an older copy of it. */
+export function insertInOrder(list: Memory[], memory: Memory): Memory[] {
+  const rest = list.filter((m) => m.id !== memory.id);
+  const time = Date.parse(memory.created_at);
+  const newer = (m: Memory) => {
+    const other = Date.parse(m.created_at);
+    return other > time || (other === time && m.id > memory.id);
+  };
+  const at = rest.findIndex((m) => !newer(m));
+  return at < 0 ? [...rest, memory] : [...rest.slice(0, at), memory, ...rest.slice(at)];
 }
 
 /** Appends a page, skipping memories already shown (a memory saved meanwhile can shift pages). */
@@ -68,6 +82,8 @@ export function useMemories(onUnauthorized: () => void) {
         setLoadingMore(false);
       });
   }, [cursor, fail]);
+
+  useEffect(() => onRestored((memory) => setMemories((current) => insertInOrder(current, memory))), []);
 
   const add = useCallback((memory: Memory) => setMemories((current) => prepend(current, memory)), []);
 

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { ApiError, SEARCH_MODES, api, type SearchHit, type SearchMode, type SearchResult } from "../api/client";
 import { headline } from "../lib/tags";
 import { snippetParts } from "../lib/snippet";
@@ -57,7 +57,9 @@ function ResultItem({ hit }: { hit: SearchHit }) {
   const { memory } = hit;
   return (
     <li className="result">
-      <p className="memory-title">{headline(memory) || "(empty)"}</p>
+      <p className="memory-title">
+        <Link to={`/memories/${memory.id}`}>{headline(memory) || "(empty)"}</Link>
+      </p>
       {hit.snippet && <Snippet text={hit.snippet} />}
       <MemoryMeta memory={memory} />
     </li>

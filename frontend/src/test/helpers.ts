@@ -1,4 +1,5 @@
 import { vi } from "vitest";
+import type { Memory } from "../api/client";
 
 export interface Call {
   url: string;
@@ -43,7 +44,7 @@ export function clearCookies() {
 }
 
 /** A memory as the API answers it, with `extra` fields overriding the defaults. */
-export function memory(id: string, content: string, extra: Record<string, unknown> = {}) {
+export function memory(id: string, content: string, extra: Partial<Memory> = {}): Memory {
   return {
     id,
     kind: "note",
@@ -54,10 +55,18 @@ export function memory(id: string, content: string, extra: Record<string, unknow
     category: "",
     summary: "",
     version: 1,
-    enrichment_status: "done",
+    enrichment_status: "enriched",
     duplicate_of: null,
     created_at: "2026-11-30T06:00:00Z",
     updated_at: "2026-11-30T06:00:00Z",
     ...extra,
   };
+}
+
+/** A 412 version_conflict carrying the server's copy, as PATCH answers a stale If-Match. */
+export function versionConflict(current: Memory): Response {
+  return new Response(
+    JSON.stringify({ type: "about:blank", title: "Version conflict", status: 412, code: "version_conflict", detail: "Stale.", current }),
+    { status: 412, headers: { "Content-Type": "application/problem+json" } },
+  );
 }

@@ -1,0 +1,172 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes } from "react-router";
+import { MemoryScreen } from "./MemoryScreen";
+import { NoticeProvider } from "../components/Notice";
+import { onRestored } from "../lib/memoryEvents";
+import { json, memory, problem, stubFetch, versionConflict, type Call } from "../test/helpers";
+
+const ID = "7d3c0f8e-0000-4000-8000-00000000000a";
+const original = memory(ID, "Buy flour and eggs", { title: "Shopping", version: 2, tags: ["errands"] });
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+function renderScreen(onUnauthorized = vi.fn()) {
+  render(
+    <MemoryRouter initialEntries={[`/memories/${ID}`]}>
+      <NoticeProvider>
+        <Routes>
+          <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={onUnauthorized} />} />
+          <Route path="/" element={<p>The list</p>} />
+        </Routes>
+      </NoticeProvider>
+    </MemoryRouter>,
+  );
+  return onUnauthorized;
+}
+
+
+/** Answers GET with `original`, and each PATCH with the next of `patches`. */
+function server(patches: Response[]) {
+  return stubFetch((_url, init) => {
+    if ((init.method ?? "GET") === "GET") return json(original);
+    const next = patches.shift();
+    if (!next) throw new Error("unexpected request");
+    return next;
+  });
+}
+
+const patches = (calls: Call[]) => calls.filter((call) => call.init.method === "PATCH");
+
+async function editContent(text: string) {
+  const user = userEvent.setup();
+  await user.click(await screen.findByRole("button", { name: "Edit" }));
+  const box = screen.getByRole("textbox", { name: "Memory" });
+  await user.clear(box);
+  await user.type(box, text);
+  await user.click(screen.getByRole("button", { name: "Save changes" }));
+  return user;
+}
+
+describe("MemoryScreen", () => {
+  it("shows the memory, and saves an edit with If-Match its version", async () => {
+    const calls = server([json({ ...original, content: "Buy flour and butter", version: 3 })]);
+    renderScreen();
+    expect(await screen.findByRole("heading", { name: "Shopping" })).toBeInTheDocument();
+    expect(screen.getByText("Buy flour and eggs")).toBeInTheDocument();
+
+    await editContent("Buy flour and butter");
+
+    expect(await screen.findByText("Buy flour and butter")).toBeInTheDocument();
+    expect(screen.queryByRole("textbox", { name: "Memory" })).not.toBeInTheDocument();
+    const [patch] = patches(calls);
+    expect(patch!.headers.get("If-Match")).toBe('"2"');
+    expect(patch!.body).toEqual({ content: "Buy flour and butter" });
+  });
+
+  it("opens Edit conflict when the server changed the same text; Keep theirs takes the server copy", async () => {
+    const theirs = { ...original, content: "Buy flour and milk", version: 3 };
+    const calls = server([versionConflict(theirs)]);
+    renderScreen();
+    const user = await editContent("Buy flour and eggs today");
+
+    const dialog = await screen.findByRole("dialog", { name: "Edit conflict" });
+    // Both versions side by side, the differences marked.
+    expect(within(dialog).getByRole("region", { name: "Your version" })).toHaveTextContent("Buy flour and eggs today");
+    expect(within(dialog).getByRole("region", { name: "Their version" })).toHaveTextContent("Buy flour and milk");
+    expect(dialog.querySelector("ins")?.textContent).toContain("eggs");
+    expect(dialog.querySelector("del")?.textContent).toContain("milk");
+
+    await user.click(within(dialog).getByRole("button", { name: "Keep theirs" }));
+
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(screen.getByText("Buy flour and milk")).toBeInTheDocument();
+    expect(patches(calls)).toHaveLength(1);
+  });
+
+  it("Keep mine sends the user's text with If-Match the server's version", async () => {
+    const theirs = { ...original, content: "Buy flour and milk", version: 3 };
+    const kept = { ...theirs, content: "Buy flour and eggs today", version: 4 };
+    const calls = server([versionConflict(theirs), json(kept)]);
+    renderScreen();
+    const user = await editContent("Buy flour and eggs today");
+
+    await user.click(await screen.findByRole("button", { name: "Keep mine" }));
+
+    expect(await screen.findByText("Buy flour and eggs today")).toBeInTheDocument();
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    const second = patches(calls)[1]!;
+    expect(second.headers.get("If-Match")).toBe('"3"');
+    expect(second.body).toEqual({ content: "Buy flour and eggs today" });
+  });
+
+  it("Merge lets the user write the text, then saves it on the server's version", async () => {
+    const theirs = { ...original, content: "Buy flour and milk", version: 3 };
+    const calls = server([versionConflict(theirs), json({ ...theirs, content: "Buy flour, milk and eggs", version: 4 })]);
+    renderScreen();
+    const user = await editContent("Buy flour and eggs today");
+
+    await user.click(await screen.findByRole("button", { name: "Merge" }));
+    const editor = screen.getByRole("textbox", { name: "Merged text" });
+    expect(editor).toHaveValue("Buy flour and milk\nBuy flour and eggs today");
+    await user.clear(editor);
+    await user.type(editor, "Buy flour, milk and eggs");
+    await user.click(screen.getByRole("button", { name: "Save merge" }));
+
+    expect(await screen.findByText("Buy flour, milk and eggs")).toBeInTheDocument();
+    const second = patches(calls)[1]!;
+    expect(second.headers.get("If-Match")).toBe('"3"');
+    expect(second.body).toEqual({ content: "Buy flour, milk and eggs" });
+  });
+
+  it("deletes, goes back to the list, and Undo restores the memory", async () => {
+    const calls = stubFetch((url, init) => {
+      if (init.method === "DELETE") return new Response(null, { status: 204 });
+      if (url.endsWith("/restore")) return json({ ...original, version: 4 });
+      return json(original);
+    });
+    const restored = vi.fn();
+    const stop = onRestored(restored);
+    renderScreen();
+    const user = userEvent.setup();
+
+    await user.click(await screen.findByRole("button", { name: "Delete" }));
+
+    expect(await screen.findByText("The list")).toBeInTheDocument();
+    const notice = screen.getByRole("status", { name: "Notice" });
+    expect(notice).toHaveTextContent("Deleted “Shopping”.");
+    await user.click(within(notice).getByRole("button", { name: "Undo" }));
+
+    expect(await within(notice).findByText("Restored “Shopping”.")).toBeInTheDocument();
+    expect(restored).toHaveBeenCalledWith(expect.objectContaining({ id: ID, version: 4 }));
+    expect(calls.map((call) => `${call.init.method ?? "GET"} ${call.url}`)).toEqual([
+      `GET /api/v1/memories/${ID}`,
+      `DELETE /api/v1/memories/${ID}`,
+      `POST /api/v1/memories/${ID}/restore`,
+    ]);
+    stop();
+  });
+
+  it("says so when the memory does not exist, and signs out on 401", async () => {
+    stubFetch(() => problem(404, "not_found", "Not found."));
+    renderScreen();
+    expect(await screen.findByRole("heading", { name: "Memory not found" })).toBeInTheDocument();
+    cleanup();
+
+    stubFetch(() => problem(401, "not_authenticated", "Sign in."));
+    const onUnauthorized = renderScreen();
+    await vi.waitFor(() => expect(onUnauthorized).toHaveBeenCalled());
+  });
+
+  it("shows the server's reason when an edit is refused", async () => {
+    server([problem(409, "duplicate_content", "Another memory already has this content.")]);
+    renderScreen();
+    await editContent("Same as another");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Another memory already has this content.");
+    expect(screen.getByRole("textbox", { name: "Memory" })).toHaveValue("Same as another");
+  });
+});
