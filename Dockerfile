@@ -23,6 +23,8 @@ RUN npm run build
 
 FROM app
 COPY --from=frontend /frontend/dist /app/frontend/dist
+# .br and .gz beside each file of the PWA, which WhiteNoise serves to browsers that take them.
+RUN python -m whitenoise.compress -q /app/frontend/dist
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
        DATABASE_URL=postgres://build@localhost/build \
        python manage.py collectstatic --noinput

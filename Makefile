@@ -41,6 +41,7 @@ frontend/node_modules/.installed: frontend/package-lock.json
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES) | $(VENV)/.installed
 	$(PY) manage.py spectacular --format openapi-json --file frontend/openapi.json
 	cd frontend && npm run build
+	$(PY) -m whitenoise.compress -q frontend/dist
 
 frontend: frontend/dist/index.html
 

@@ -1,12 +1,46 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
+import { VitePWA } from "vite-plugin-pwa";
 
 // The built index.html must work under the site's Content-Security-Policy
 // (script-src 'self'; style-src 'self' 'nonce-…'): no inline scripts or styles.
 export default defineConfig({
   base: "/",
-  plugins: [react()],
+  plugins: [
+    react(),
+    VitePWA({
+      // A new version waits for the user's "Reload" (UpdatePrompt), never swaps code under them.
+      registerType: "prompt",
+      injectRegister: false,
+      includeAssets: ["icon.svg", "apple-touch-icon.png"],
+      manifest: {
+        id: "/",
+        name: "Memory Connector",
+        short_name: "Memories",
+        description: "Capture what you want to remember and find it again.",
+        start_url: "/",
+        scope: "/",
+        display: "standalone",
+        background_color: "#f6f5f2",
+        theme_color: "#2f5d8a",
+        icons: [
+          { src: "/icon-192.png", sizes: "192x192", type: "image/png" },
+          { src: "/icon-512.png", sizes: "512x512", type: "image/png" },
+          { src: "/icon-maskable-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
+          { src: "/icon.svg", sizes: "any", type: "image/svg+xml" },
+        ],
+      },
+      workbox: {
+        // The app shell: every client route opens index.html from the cache. The API, admin,
+        // the API docs and Django's static files are never answered by the worker.
+        globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"],
+        navigateFallback: "/index.html",
+        navigateFallbackDenylist: [/^\/api\//, /^\/admin\//, /^\/static\//],
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
   build: {
     outDir: "dist",
     assetsDir: "assets",

@@ -129,3 +129,48 @@ def test_search_finds_a_memory_by_its_words_and_keeps_the_query_in_the_address(
 
     page.get_by_role("searchbox", name="Search memories").fill("bicycle")
     page.get_by_text("No memories match").wait_for()
+
+
+def test_the_app_is_installable_and_its_files_are_served_compressed(gunicorn_server):
+    manifest = requests.get(f"{gunicorn_server}/manifest.webmanifest", timeout=10)
+    assert manifest.status_code == 200
+    body = manifest.json()
+    assert body["name"] == "Memory Connector" and body["start_url"] == "/"
+    assert body["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in body["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in body["icons"]:
+        assert requests.get(f"{gunicorn_server}{icon['src']}", timeout=10).status_code == 200
+
+    worker = requests.get(f"{gunicorn_server}/sw.js", timeout=10)
+    assert worker.status_code == 200
+    assert "javascript" in worker.headers["Content-Type"]
+    assert "immutable" not in worker.headers.get("Cache-Control", "")  # updates must be seen
+
+    index = (settings.FRONTEND_DIST / "index.html").read_text()
+    script = re.search(r'src="(/assets/[^"]+\.js)"', index).group(1)
+    for encoding in ("br", "gzip"):
+        response = requests.get(
+            f"{gunicorn_server}{script}", headers={"Accept-Encoding": encoding}, timeout=10
+        )
+        assert response.headers["Content-Encoding"] == encoding
+        assert (
+            int(response.headers["Content-Length"])
+            < (settings.FRONTEND_DIST / script[1:]).stat().st_size / 2
+        )
+
+
+def test_the_service_worker_serves_the_app_shell_but_never_the_api_or_admin(gunicorn_server, page):
+    page.goto(f"{gunicorn_server}/")
+    page.get_by_role("button", name="Sign in").wait_for()
+    scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    assert scope == f"{gunicorn_server}/"
+    page.reload()  # now controlled by the worker
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    app_route = page.goto(f"{gunicorn_server}/search")
+    assert app_route.from_service_worker
+    for path in ["/api/docs/", "/admin/login/", "/api/v1/health"]:
+        response = page.goto(f"{gunicorn_server}{path}")
+        assert not response.from_service_worker, path
+        assert response.status == 200, path

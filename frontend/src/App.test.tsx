@@ -72,7 +72,7 @@ describe("App", () => {
       </MemoryRouter>,
     );
     const status = await screen.findByRole("status", { name: "Connection" });
-    expect(screen.getByRole("heading", { name: "Settings" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { name: "Settings" })).toBeInTheDocument();
     const onLine = vi.spyOn(navigator, "onLine", "get").mockReturnValue(false);
     window.dispatchEvent(new Event("offline"));
     await vi.waitFor(() => expect(status).toHaveTextContent("Offline"));

@@ -1,14 +1,24 @@
-import { useCallback, useEffect, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useState } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { ApiError, api, type User } from "./api/client";
 import { AppShell } from "./components/AppShell";
 import { ComingSoon } from "./screens/ComingSoon";
 import { MemoriesScreen } from "./screens/MemoriesScreen";
-import { MemoryScreen } from "./screens/MemoryScreen";
 import { NotFound } from "./screens/NotFound";
-import { SearchScreen } from "./screens/SearchScreen";
-import { SettingsScreen } from "./screens/SettingsScreen";
 import { SignIn } from "./screens/SignIn";
+
+// The first screen (the list, or sign in) is in the main bundle; the others load when opened.
+const MemoryScreen = lazy(() => import("./screens/MemoryScreen").then((m) => ({ default: m.MemoryScreen })));
+const SearchScreen = lazy(() => import("./screens/SearchScreen").then((m) => ({ default: m.SearchScreen })));
+const SettingsScreen = lazy(() => import("./screens/SettingsScreen").then((m) => ({ default: m.SettingsScreen })));
+
+function ScreenLoading() {
+  return (
+    <p className="muted" aria-busy="true">
+      Loading…
+    </p>
+  );
+}
 
 type Session =
   | { state: "checking" }
@@ -85,22 +95,24 @@ export function App() {
 
   return (
     <AppShell user={session.user} onSignOut={signOut} signingOut={signingOut}>
-      <Routes>
-        <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
-        <Route path="/memories" element={<Navigate to="/" replace />} />
-        <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={signedOut} />} />
-        <Route path="/search" element={<SearchScreen onUnauthorized={signedOut} />} />
-        <Route
-          path="/inbox"
-          element={
-            <ComingSoon title="Inbox">
-              The inbox will list reminders that are due, with Done, Snooze and Dismiss.
-            </ComingSoon>
-          }
-        />
-        <Route path="/settings" element={<SettingsScreen onUnauthorized={signedOut} />} />
-        <Route path="*" element={<NotFound />} />
-      </Routes>
+      <Suspense fallback={<ScreenLoading />}>
+        <Routes>
+          <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
+          <Route path="/memories" element={<Navigate to="/" replace />} />
+          <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={signedOut} />} />
+          <Route path="/search" element={<SearchScreen onUnauthorized={signedOut} />} />
+          <Route
+            path="/inbox"
+            element={
+              <ComingSoon title="Inbox">
+                The inbox will list reminders that are due, with Done, Snooze and Dismiss.
+              </ComingSoon>
+            }
+          />
+          <Route path="/settings" element={<SettingsScreen onUnauthorized={signedOut} />} />
+          <Route path="*" element={<NotFound />} />
+        </Routes>
+      </Suspense>
     </AppShell>
   );
 }

@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 import { App } from "./App";
+import { UpdatePrompt } from "./components/UpdatePrompt";
 import "./styles.css";
 
 const root = document.getElementById("root");
@@ -12,5 +13,6 @@ createRoot(root).render(
     <BrowserRouter>
       <App />
     </BrowserRouter>
+    <UpdatePrompt />
   </StrictMode>,
 );
