@@ -39,6 +39,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The IANA zone reminders are read and shown in (core.timezones validates it).
+    time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC")
 
     objects = UserManager()
 

@@ -86,6 +86,14 @@ def user_set_plan(*, user: User, plan_name: str) -> User:
     return user
 
 
+def user_set_time_zone(*, user: User, time_zone: str) -> User:
+    """Set the zone `user`'s reminders are read in (an IANA name the caller validated); set
+    reminders keep their instant."""
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+    return user
+
+
 def token_digest(secret: str) -> str:
     """What is stored of a token: its SHA-256. The secrets are 256 random bits, so a fast hash
     is as safe as a password hash here and costs a request nothing (decision 0006)."""

@@ -56,3 +56,17 @@ class HttpUrlField(StrictCharField):
         self.validators.append(
             RegexValidator(HTTP_URL_PATTERN, message=self.error_messages["invalid_url"])
         )
+
+
+class PatchBodyMixin:
+    """For a PATCH body's serializer: it must name at least one field and only known ones. A
+    misspelt field would otherwise change nothing and answer 200 (core/schema.py says so in
+    the schema too: additionalProperties false, minProperties 1)."""
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown fields: {', '.join(unknown)}.")
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return super().validate(attrs)

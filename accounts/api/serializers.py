@@ -1,16 +1,32 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from core.fields import StrictCharField
+from core.fields import PatchBodyMixin, StrictCharField
+from core.timezones import iana_time_zones
 
 
 class UserSerializer(serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    time_zone = serializers.CharField(
+        read_only=True, help_text="IANA time zone name, such as Europe/Berlin (default UTC)"
+    )
 
     class Meta:
         model = User
-        fields = ["id", "email", "plan"]
+        fields = ["id", "email", "plan", "time_zone"]
         read_only_fields = fields
+
+
+class UserUpdateSerializer(PatchBodyMixin, serializers.Serializer):
+    # The schema lists the names, so clients can offer them (the PWA's "Time zone").
+    time_zone = serializers.ChoiceField(
+        choices=sorted(iana_time_zones()),
+        help_text="An IANA time zone name, such as Europe/Berlin or UTC",
+        error_messages={
+            "invalid_choice": "{input!r} is not an IANA time zone name (such as Europe/Berlin "
+            "or UTC)."
+        },
+    )
 
 
 class CredentialsSerializer(serializers.Serializer):

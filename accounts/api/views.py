@@ -24,6 +24,7 @@ from accounts.api.serializers import (
     SignupResponseSerializer,
     TokenResponseSerializer,
     UserSerializer,
+    UserUpdateSerializer,
 )
 from accounts.models import ApiToken, User
 from accounts.selectors import token_list
@@ -37,6 +38,7 @@ from accounts.services import (
     token_delete,
     user_authenticate,
     user_create,
+    user_set_time_zone,
 )
 from core.idempotency import HEADER as IDEMPOTENCY_KEY
 from core.idempotency import IdempotencyMixin
@@ -189,11 +191,23 @@ class LogoutView(IdempotencyMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(APIView):
+class MeView(IdempotencyMixin, APIView):
     @extend_schema(operation_id="me", responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
         """The authenticated account."""
         return Response(UserSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="me_update",
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        """Change the account's time zone (an IANA name; 400 for anything else)."""
+        serializer = UserUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_set_time_zone(user=request.user, **serializer.validated_data)
+        return Response(UserSerializer(user).data)
 
 
 class ApiTokenListView(IdempotencyMixin, GenericAPIView):

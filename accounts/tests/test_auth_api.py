@@ -100,10 +100,36 @@ def test_token_is_refused_to_a_deactivated_account(anon_client):
     assert_problem(response, 400, "invalid_credentials")
 
 
-def test_me_shows_id_email_and_plan(api, user):
+def test_me_shows_id_email_plan_and_time_zone(api, user):
     response = api.get("/api/v1/me")
     assert response.status_code == 200
-    assert response.json() == {"id": user.id, "email": user.email, "plan": "free"}
+    assert response.json() == {
+        "id": user.id,
+        "email": user.email,
+        "plan": "free",
+        "time_zone": "UTC",
+    }
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC"])
+def test_patch_me_sets_an_iana_time_zone(api, user, zone):
+    response = api.patch("/api/v1/me", {"time_zone": zone}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["time_zone"] == zone
+    user.refresh_from_db()
+    assert user.time_zone == zone
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Mars/Olympus", "europe/berlin", "posix/Europe/Berlin", "localtime", "", "../../etc/passwd"],
+)
+def test_patch_me_refuses_what_is_not_an_iana_zone(api, user, zone):
+    response = api.patch("/api/v1/me", {"time_zone": zone}, format="json")
+    body = assert_problem(response, 400, "invalid")
+    assert "time_zone" in body["errors"]
+    user.refresh_from_db()
+    assert user.time_zone == "UTC"
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,9 @@ def test_login_answers_the_user_with_a_session_cookie_and_a_csrf_cookie(person):
     client = APIClient(enforce_csrf_checks=True)
     response = login(client, email="PWA@Example.com")
     assert response.status_code == 200, response.content
-    assert response.json() == {"user": {"id": person.id, "email": person.email, "plan": "free"}}
+    assert response.json() == {
+        "user": {"id": person.id, "email": person.email, "plan": "free", "time_zone": "UTC"}
+    }
     session = response.cookies[settings.SESSION_COOKIE_NAME]
     csrf = response.cookies[settings.CSRF_COOKIE_NAME]
     assert session["httponly"] and session["samesite"] == "Lax"
