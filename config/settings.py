@@ -334,6 +334,13 @@ SEARCH_RRF_K = env.int("SEARCH_RRF_K", default=60)
 # with it: after changing this, run `manage.py textsearch apply` (docs/enrichment-and-search.md).
 SEARCH_TEXT_CONFIG = env.str("SEARCH_TEXT_CONFIG", default="english")
 ENRICHMENT_BATCH_SIZE = env.int("ENRICHMENT_BATCH_SIZE", default=64)
+
+# Reminders (docs/reminders.md): the hour of a detected date without a time of day, how many
+# pending reminders a memory may have, and how late a delivery is called overdue.
+REMINDER_DEFAULT_HOUR = env.int("REMINDER_DEFAULT_HOUR", default=9)
+REMINDERS_PER_MEMORY = env.int("REMINDERS_PER_MEMORY", default=20)
+REMINDER_OVERDUE_AFTER_SECONDS = env.int("REMINDER_OVERDUE_AFTER_SECONDS", default=300)
+REMINDER_DELIVERY_BATCH = env.int("REMINDER_DELIVERY_BATCH", default=5000)  # rows a transaction
 # A memory whose enrichment was tried this many times is marked failed (a poison message).
 ENRICHMENT_MAX_ATTEMPTS = env.int("ENRICHMENT_MAX_ATTEMPTS", default=5)
 # How long a worker owns the memories it claimed; longer than the task's hard time limit.
@@ -455,6 +462,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "memories.tasks.rebuild_search_lexicon",
         "schedule": crontab(hour=3, minute=30),
         "options": {"expire_seconds": 6 * 3600},
+    },
+    "deliver-due-reminders": {
+        "task": "reminders.tasks.deliver_due",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
     },
     "reconcile-counters": {
         "task": "enrichment.tasks.reconcile_counters",

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
     path("", include("memories.urls")),
+    path("", include("reminders.urls")),
 ]
 
 urlpatterns = [

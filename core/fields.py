@@ -3,7 +3,10 @@ schema is a contract (tests/test_api_fuzz.py holds the API to it both ways)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -70,3 +73,11 @@ class PatchBodyMixin:
         if not attrs:
             raise serializers.ValidationError("Send at least one field to change.")
         return super().validate(attrs)
+
+
+class WallClockDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time. With an offset it is an instant; without one it stays naive: a
+    time on the user's wall clock (API.md), which the caller reads in the user's zone."""
+
+    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
+        return value if timezone.is_naive(value) else super().enforce_timezone(value)

@@ -172,6 +172,12 @@ class _Clause:
         self.spans.append((start, end))
 
 
+def mentions_reminder(text: str) -> bool:
+    """Whether `text` has a trigger at all (one regex, no parsing): the save path asks this
+    before it queues detection."""
+    return _TRIGGER.search(text) is not None
+
+
 def detect_reminder(
     text: str, *, created_at: datetime, time_zone: ZoneInfo, default_hour: int = 9
 ) -> DetectedReminder | None:

@@ -5,7 +5,7 @@ import copy
 from django.conf import settings
 from rest_framework import serializers
 
-from core.fields import HttpUrlField, PatchBodyMixin, StrictCharField
+from core.fields import HttpUrlField, PatchBodyMixin, StrictCharField, WallClockDateTimeField
 from core.problems import Problem
 from memories.models import Memory
 from memories.normalization import MAX_TAG_LENGTH, MAX_TAGS
@@ -103,7 +103,11 @@ class MemoryWriteSerializer(serializers.Serializer):
 
 
 class MemoryCreateSerializer(MemoryWriteSerializer):
-    pass
+    remind_at = WallClockDateTimeField(
+        required=False,
+        help_text="Remind me then: creates a reminder with the memory (an instant, or a "
+        "wall-clock time in the user's time zone; must be in the future)",
+    )
 
 
 class MemoryUpdateSerializer(PatchBodyMixin, MemoryWriteSerializer):

@@ -18,6 +18,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -61,6 +62,12 @@ from memories.services import (
     memory_delete,
     memory_restore,
     memory_update,
+)
+from reminders.services import (
+    ReminderInPast,
+    TooManyReminders,
+    detect_reminder_later,
+    reminder_create,
 )
 from search.selectors import memory_search
 
@@ -199,8 +206,25 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         serializer = MemoryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        remind_at = fields.pop("remind_at", None)
         try:
-            result = memory_create(user=request.user, **serializer.validated_data)
+            if remind_at is None:
+                result = memory_create(user=request.user, **fields)
+            else:  # the memory and its reminder, or neither
+                with transaction.atomic():
+                    result = memory_create(user=request.user, **fields)
+                    reminder_create(
+                        user=request.user, memory_id=result.memory.pk, remind_at=remind_at
+                    )
+        except ReminderInPast as exc:
+            raise ValidationError({"remind_at": [str(exc)]}) from exc
+        except TooManyReminders as exc:
+            raise Problem(
+                status_code=409,
+                code="too_many_reminders",
+                detail="This memory has as many pending reminders as it may have.",
+            ) from exc
         except QuotaExceeded as exceeded:
             raise quota_problem(exceeded) from exceeded
         except DuplicateRace as race:
@@ -210,6 +234,8 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
                 headers={"Retry-After": "1"},
                 detail="This content was being saved and deleted at the same time; retry.",
             ) from race
+        if result.created:
+            detect_reminder_later(result.memory)
         body = {**memory_representation(result.memory), "duplicate": not result.created}
         response = Response(body, status=201 if result.created else 200)
         response["ETag"] = result.memory.etag
@@ -256,6 +282,8 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
                 f"{conflict.current.version}. Compare with `current` and send again.",
                 current=MemorySerializer(conflict.current).data,
             ) from conflict
+        if "content" in serializer.validated_data:
+            detect_reminder_later(memory, edited=True)
         return _memory_response(memory)
 
     def destroy(self, request: Request, pk: str) -> Response:

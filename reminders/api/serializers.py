@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from core.fields import PatchBodyMixin, WallClockDateTimeField
+from reminders.models import Reminder
+
+EXCERPT_CHARS = 280
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    memory = serializers.UUIDField(source="memory_id", read_only=True)
+    recurrence = serializers.SerializerMethodField(help_text="An RRULE, or null: once")
+    phrase = serializers.SerializerMethodField(
+        help_text="The text it was detected from, or null (set by the user)"
+    )
+    overdue = serializers.SerializerMethodField(
+        help_text="Delivered well after its time (the service was down)"
+    )
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "memory",
+            "remind_at",
+            "time_zone",
+            "recurrence",
+            "state",
+            "source",
+            "phrase",
+            "overdue",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_recurrence(self, reminder: Reminder) -> str | None:
+        return reminder.recurrence or None
+
+    def get_phrase(self, reminder: Reminder) -> str | None:
+        return reminder.phrase or None
+
+    def get_overdue(self, reminder: Reminder) -> bool:
+        if reminder.delivered_at is None:
+            return False
+        late = reminder.delivered_at - reminder.remind_at
+        return late.total_seconds() > settings.REMINDER_OVERDUE_AFTER_SECONDS
+
+
+class InboxMemorySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    excerpt = serializers.SerializerMethodField()
+    url = serializers.CharField()
+
+    def get_excerpt(self, memory) -> str:
+        content = memory.content
+        return content if len(content) <= EXCERPT_CHARS else content[: EXCERPT_CHARS - 1] + "…"
+
+
+class InboxItemSerializer(ReminderSerializer):
+    memory = InboxMemorySerializer(read_only=True)
+
+    class Meta(ReminderSerializer.Meta):
+        pass
+
+
+class InboxSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Every due reminder (the badge)")
+    results = InboxItemSerializer(many=True, help_text="Oldest first, up to `limit`")
+
+
+class ReminderCreateSerializer(serializers.Serializer):
+    remind_at = WallClockDateTimeField(
+        help_text="An instant with an offset, or a wall-clock time (no offset) in the user's "
+        "time zone; must be in the future"
+    )
+    recurrence = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="An RFC 5545 RRULE, such as FREQ=WEEKLY;BYDAY=MO (no DTSTART: it starts at "
+        "remind_at); daily or rarer",
+    )
+
+
+class ReminderUpdateSerializer(PatchBodyMixin, ReminderCreateSerializer):
+    remind_at = WallClockDateTimeField(required=False)
+
+
+class SnoozeSerializer(serializers.Serializer):
+    until = WallClockDateTimeField(
+        help_text="When it is due again: an instant, or a wall-clock time in the user's zone"
+    )
+
+
+class ReminderListParamsSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=Reminder.State.choices,
+        required=False,
+        help_text="Only this state (default: scheduled and snoozed)",
+    )
+
+
+class InboxParamsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)

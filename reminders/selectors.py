@@ -1,0 +1,50 @@
+"""Reads of reminders: always one user's, and only of their live memories."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from reminders.models import Reminder
+
+
+def reminder_queryset(*, user: User) -> QuerySet[Reminder]:
+    """The user's reminders of memories that are not deleted (a deleted memory's reminders
+    come back with an undo)."""
+    return Reminder.objects.filter(user=user, memory__deleted_at__isnull=True)
+
+
+def reminder_get(*, user: User, reminder_id: uuid.UUID) -> Reminder:
+    """Raises Reminder.DoesNotExist for another user's, or a deleted memory's, reminder."""
+    return reminder_queryset(user=user).get(pk=reminder_id)
+
+
+def reminder_list(*, user: User, states: Iterable[str]) -> QuerySet[Reminder]:
+    """The user's reminders in `states`, soonest first."""
+    return reminder_queryset(user=user).filter(state__in=list(states)).order_by("remind_at", "id")
+
+
+def reminders_inbox(*, user: User) -> QuerySet[Reminder]:
+    """Due reminders, oldest first, each with its memory (one query)."""
+    return (
+        reminder_queryset(user=user)
+        .filter(state=Reminder.State.DUE)
+        .select_related("memory")
+        .defer("memory__search_vector")
+        .order_by("remind_at", "id")
+    )
+
+
+def reminders_of_memory(*, user: User, memory_id: uuid.UUID) -> QuerySet[Reminder]:
+    """A memory's pending and due reminders, soonest first."""
+    return (
+        reminder_queryset(user=user)
+        .filter(
+            memory_id=memory_id,
+            state__in=[*Reminder.PENDING_STATES, Reminder.State.DUE],
+        )
+        .order_by("remind_at", "id")
+    )
