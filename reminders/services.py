@@ -24,6 +24,13 @@ class ReminderInPast(ValueError):
     """A reminder or a snooze for a time that has passed."""
 
 
+class ReminderEnded(Exception):
+    """The reminder is done or dismissed: it cannot be snoozed back."""
+
+
+ENDED_STATES = (Reminder.State.DONE, Reminder.State.DISMISSED)
+
+
 class TooManyReminders(Exception):
     """The memory has REMINDERS_PER_MEMORY pending reminders already."""
 
@@ -127,6 +134,8 @@ def reminder_done(
     are skipped), a single one (or a finished series) is done."""
     now = now or timezone.now()
     reminder = reminder_get(user=user, reminder_id=reminder_id)
+    if reminder.state in ENDED_STATES:  # a repeat, or a dismissed series: nothing comes back
+        return reminder
     upcoming = None
     if reminder.recurrence:
         upcoming = next_occurrence(
@@ -149,6 +158,8 @@ def reminder_done(
 def reminder_dismiss(*, user: User, reminder_id: uuid.UUID) -> Reminder:
     """Dismissed: this reminder (and its series) will not come back."""
     reminder = reminder_get(user=user, reminder_id=reminder_id)
+    if reminder.state in ENDED_STATES:
+        return reminder
     reminder.state = Reminder.State.DISMISSED
     reminder.updated_at = timezone.now()
     reminder.save(update_fields=["state", "updated_at"])
@@ -162,6 +173,8 @@ def reminder_snooze(
     recurring reminder's series goes on from its occurrence, not from the snooze."""
     now = now or timezone.now()
     reminder = reminder_get(user=user, reminder_id=reminder_id)
+    if reminder.state in ENDED_STATES:
+        raise ReminderEnded(reminder.pk)
     instant, _local = _wall_clock(until, ZoneInfo(user.time_zone))
     _future(instant, now, "until")
     reminder.state = Reminder.State.SNOOZED

@@ -243,3 +243,13 @@ def redis_down(settings):
     }
     settings.CACHES = {"default": unreachable, "state": unreachable}
     caches.close_all()
+
+
+@pytest.fixture
+def broker_empty():
+    """No task left in the broker by an earlier test reaches this test's worker."""
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    yield

@@ -4,15 +4,18 @@ a screenshot of each screen at both sizes (light), kept in docs/screenshots/ for
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import User
 from memories import services
 from memories.models import Memory
+from reminders.tests.factories import ReminderFactory
 from tests.test_pwa import capture
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -208,9 +211,28 @@ def test_search_inbox_settings_and_not_found(gunicorn_server, page):
     page.wait_for_function("() => !document.querySelector('[aria-busy=\"true\"]')")
     audit(page, "search-empty")
 
-    page.get_by_role("link", name="Inbox").click()
-    page.get_by_role("heading", name="Inbox").wait_for()
+    # Two due reminders, one delivered late, the way beat leaves them.
+    grace = User.objects.get(email="grace@example.com")
+    now = timezone.now()
+    for memory, late in zip(
+        Memory.objects.filter(user=grace).order_by("created_at")[:2], (0, 2), strict=True
+    ):
+        ReminderFactory(
+            user=grace,
+            memory=memory,
+            remind_at=now - dt.timedelta(hours=late),
+            state="due",
+            delivered_at=now,
+        )
+    page.reload()
+    page.get_by_role("link", name="Inbox 2").click()
+    page.get_by_role("list", name="Due reminders").get_by_role("listitem").nth(1).wait_for()
     audit(page, "inbox")
+    first = page.get_by_role("list", name="Due reminders").get_by_role("listitem").first
+    first.get_by_role("button", name="Snooze").click()
+    page.get_by_role("menu").wait_for()
+    audit(page, "inbox-snooze")
+    page.keyboard.press("Escape")
 
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("meter", name="Memories stored").wait_for()

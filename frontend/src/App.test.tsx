@@ -3,14 +3,14 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { App } from "./App";
-import { json, memory, problem, stubFetch } from "./test/helpers";
+import { account, json, memory, problem, stubFetch } from "./test/helpers";
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
 
-const me = { id: 1, email: "a@example.com", plan: "free" };
+const me = account();
 
 describe("App", () => {
   it("shows the sign-in screen when /me is 401", async () => {

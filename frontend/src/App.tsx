@@ -1,15 +1,18 @@
-import { Suspense, lazy, useCallback, useEffect, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { ApiError, api, type User } from "./api/client";
 import { AppShell } from "./components/AppShell";
-import { ComingSoon } from "./screens/ComingSoon";
 import { MemoriesScreen } from "./screens/MemoriesScreen";
 import { NotFound } from "./screens/NotFound";
 import { SignIn } from "./screens/SignIn";
+import { SessionContext, timeZoneToDefault } from "./lib/session";
+import { useInboxCount } from "./lib/useInboxCount";
+import { browserTimeZone } from "./lib/zonedTime";
 
 // The first screen (the list, or sign in) is in the main bundle; the others load when opened.
 const MemoryScreen = lazy(() => import("./screens/MemoryScreen").then((m) => ({ default: m.MemoryScreen })));
 const SearchScreen = lazy(() => import("./screens/SearchScreen").then((m) => ({ default: m.SearchScreen })));
+const InboxScreen = lazy(() => import("./screens/InboxScreen").then((m) => ({ default: m.InboxScreen })));
 const SettingsScreen = lazy(() => import("./screens/SettingsScreen").then((m) => ({ default: m.SettingsScreen })));
 
 function ScreenLoading() {
@@ -20,14 +23,14 @@ function ScreenLoading() {
   );
 }
 
-type Session =
+type AuthState =
   | { state: "checking" }
   | { state: "signed-out" }
   | { state: "error"; message: string }
   | { state: "signed-in"; user: User };
 
 export function App() {
-  const [session, setSession] = useState<Session>({ state: "checking" });
+  const [session, setSession] = useState<AuthState>({ state: "checking" });
   const [signingOut, setSigningOut] = useState(false);
 
   const check = useCallback((signal?: AbortSignal) => {
@@ -54,6 +57,7 @@ export function App() {
   }, [check]);
 
   const signedOut = useCallback(() => setSession({ state: "signed-out" }), []);
+  const setUser = useCallback((user: User) => setSession({ state: "signed-in", user }), []);
 
   async function signOut() {
     setSigningOut(true);
@@ -94,25 +98,50 @@ export function App() {
   }
 
   return (
-    <AppShell user={session.user} onSignOut={signOut} signingOut={signingOut}>
-      <Suspense fallback={<ScreenLoading />}>
-        <Routes>
-          <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
-          <Route path="/memories" element={<Navigate to="/" replace />} />
-          <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={signedOut} />} />
-          <Route path="/search" element={<SearchScreen onUnauthorized={signedOut} />} />
-          <Route
-            path="/inbox"
-            element={
-              <ComingSoon title="Inbox">
-                The inbox will list reminders that are due, with Done, Snooze and Dismiss.
-              </ComingSoon>
-            }
-          />
-          <Route path="/settings" element={<SettingsScreen onUnauthorized={signedOut} />} />
-          <Route path="*" element={<NotFound />} />
-        </Routes>
-      </Suspense>
-    </AppShell>
+    <SignedIn
+      user={session.user}
+      setUser={setUser}
+      onSignOut={signOut}
+      signingOut={signingOut}
+      onUnauthorized={signedOut}
+    />
+  );
+}
+
+interface SignedInProps {
+  user: User;
+  setUser: (user: User) => void;
+  onSignOut: () => void;
+  signingOut: boolean;
+  onUnauthorized: () => void;
+}
+
+/** The app of a signed-in account: its session for the screens, the inbox count for the
+ * navigation, and the browser's time zone given to a new account. */
+function SignedIn({ user, setUser, onSignOut, signingOut, onUnauthorized: signedOut }: SignedInProps) {
+  const inboxCount = useInboxCount(signedOut);
+  const session = useMemo(() => ({ user, setUser }), [user, setUser]);
+
+  useEffect(() => {
+    const zone = timeZoneToDefault(user, browserTimeZone());
+    if (zone) api.setTimeZone(zone).then(setUser, () => undefined); // Settings can set it too
+  }, [user, setUser]);
+
+  return (
+    <SessionContext.Provider value={session}>
+      <AppShell user={user} onSignOut={onSignOut} signingOut={signingOut} inboxCount={inboxCount}>
+        <Suspense fallback={<ScreenLoading />}>
+          <Routes>
+            <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
+            <Route path="/memories" element={<Navigate to="/" replace />} />
+            <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={signedOut} />} />
+            <Route path="/search" element={<SearchScreen onUnauthorized={signedOut} />} />
+            <Route path="/inbox" element={<InboxScreen onUnauthorized={signedOut} />} />
+            <Route path="/settings" element={<SettingsScreen onUnauthorized={signedOut} />} />
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </Suspense>
+      </AppShell>
+    </SessionContext.Provider>
   );
 }

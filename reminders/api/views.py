@@ -27,6 +27,7 @@ from reminders.api.serializers import (
 from reminders.models import Reminder
 from reminders.selectors import reminder_list, reminders_inbox, reminders_of_memory
 from reminders.services import (
+    ReminderEnded,
     ReminderInPast,
     TooManyReminders,
     reminder_create,
@@ -222,7 +223,12 @@ class ReminderSnoozeView(_ReminderActionView):
     @extend_schema(
         operation_id="reminders_snooze",
         request=SnoozeSerializer,
-        responses={200: ReminderSerializer, 400: _problem, 404: _problem},
+        responses={
+            200: ReminderSerializer,
+            400: _problem,
+            404: _problem,
+            409: OpenApiResponse(ProblemSerializer, "reminder_ended"),
+        },
     )
     def post(self, request: Request, reminder_id: str) -> Response:
         """Out of the inbox until `until`, then due again."""
@@ -237,3 +243,9 @@ class ReminderSnoozeView(_ReminderActionView):
             )
         except ReminderInPast as exc:
             raise _bad_time("until", exc) from exc
+        except ReminderEnded as exc:
+            raise Problem(
+                status_code=409,
+                code="reminder_ended",
+                detail="This reminder is done or dismissed; add a new one instead.",
+            ) from exc

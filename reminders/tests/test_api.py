@@ -275,3 +275,18 @@ def test_a_memory_may_have_a_bounded_number_of_pending_reminders(api, memory, fr
     assert_problem(
         create(api, memory.id, remind_at="2026-03-06T11:00:00"), 409, "too_many_reminders"
     )
+
+
+def test_an_ended_reminder_stays_ended(api, memory, frozen):
+    weekly = create(
+        api, memory.id, remind_at="2026-03-06T09:00:00", recurrence="FREQ=WEEKLY"
+    ).json()
+    url = f"/api/v1/reminders/{weekly['id']}"
+    assert api.post(f"{url}/dismiss").json()["state"] == "dismissed"
+
+    # Done on a dismissed series does not schedule its next occurrence, and it cannot be
+    # snoozed back.
+    assert api.post(f"{url}/done").json()["state"] == "dismissed"
+    snooze = api.post(f"{url}/snooze", {"until": "2026-03-07T09:00:00"}, format="json")
+    assert_problem(snooze, 409, "reminder_ended")
+    assert Reminder.objects.get().state == "dismissed"

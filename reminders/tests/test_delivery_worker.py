@@ -20,15 +20,6 @@ REMINDERS = 60_000
 BATCH = 100  # rows a transaction: a run is hundreds of commits, long enough to be killed in
 
 
-@pytest.fixture
-def broker_empty():
-    import redis
-    from django.conf import settings
-
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    yield
-
-
 def test_a_worker_killed_mid_run_delivers_each_due_reminder_once(user, broker_empty, tmp_path):
     memory = MemoryFactory(user=user)
     due = timezone.now() - dt.timedelta(minutes=5)

@@ -13,6 +13,9 @@ export type Usage = Schemas["Usage"];
 export type ApiToken = Schemas["ApiToken"];
 export type ApiTokenCreated = Schemas["ApiTokenCreated"];
 export type ApiTokenPage = Schemas["PaginatedApiTokenList"];
+export type Reminder = Schemas["Reminder"];
+export type Inbox = Schemas["Inbox"];
+export type InboxItem = Schemas["InboxItem"];
 export type Kind = Schemas["KindEnum"];
 export type Credentials = Schemas["CredentialsRequest"];
 export type Problem = Schemas["Problem"];
@@ -235,6 +238,53 @@ export const api = {
     }),
 
   usage: (signal?: AbortSignal) => request<Usage>("/api/v1/usage", { signal }),
+
+  /** Sets the account's IANA time zone (reminders are read and shown in it). */
+  setTimeZone: (timeZone: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<User>("/api/v1/me", {
+      method: "PATCH",
+      body: { time_zone: timeZone },
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  /** Due reminders, oldest first, each with its memory; `count` is all of them. */
+  inbox: (limit?: number, signal?: AbortSignal) =>
+    request<Inbox>(`/api/v1/reminders/inbox${limit ? `?limit=${limit}` : ""}`, { signal }),
+
+  /** The soonest scheduled or snoozed reminder, or null. */
+  nextReminder: async (signal?: AbortSignal): Promise<Reminder | null> =>
+    (await request<{ results: Reminder[] }>("/api/v1/reminders?limit=1", { signal })).results[0] ?? null,
+
+  memoryReminders: (memoryId: string, signal?: AbortSignal) =>
+    request<Reminder[]>(`/api/v1/memories/${encodeURIComponent(memoryId)}/reminders`, { signal }),
+
+  /** `remindAt`: an instant (with offset) or a wall-clock time in the account's zone. */
+  addReminder: (memoryId: string, remindAt: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<Reminder>(`/api/v1/memories/${encodeURIComponent(memoryId)}/reminders`, {
+      method: "POST",
+      body: { remind_at: remindAt },
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  reminderAction: (id: string, action: "done" | "dismiss", idempotencyKey: string = newIdempotencyKey()) =>
+    request<Reminder>(`/api/v1/reminders/${encodeURIComponent(id)}/${action}`, {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  /** `until`: an instant (with offset) or a wall-clock time in the account's zone. */
+  snoozeReminder: (id: string, until: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<Reminder>(`/api/v1/reminders/${encodeURIComponent(id)}/snooze`, {
+      method: "POST",
+      body: { until },
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  deleteReminder: (id: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<null>(`/api/v1/reminders/${encodeURIComponent(id)}`, {
+      method: "DELETE",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
 
   listTokens: (cursor?: string | null, signal?: AbortSignal) => {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";

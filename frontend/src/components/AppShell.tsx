@@ -9,6 +9,8 @@ interface Props {
   user: User;
   onSignOut: () => void;
   signingOut?: boolean;
+  /** Due reminders: the Inbox link reads "Inbox 3". */
+  inboxCount?: number;
   children: ReactNode;
 }
 
@@ -22,7 +24,7 @@ const NAV = [
 
 const navClass = ({ isActive }: { isActive: boolean }) => (isActive ? "nav-link active" : "nav-link");
 
-export function AppShell({ user, onSignOut, signingOut = false, children }: Props) {
+export function AppShell({ user, onSignOut, signingOut = false, inboxCount = 0, children }: Props) {
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -44,6 +46,12 @@ export function AppShell({ user, onSignOut, signingOut = false, children }: Prop
           <NavLink key={to} to={to} end={to === "/"} className={navClass}>
             <Icon aria-hidden="true" size={18} />
             <span>{label}</span>
+            {to === "/inbox" && inboxCount > 0 && (
+              <span className="badge">
+                {" "}
+                {inboxCount}
+              </span>
+            )}
           </NavLink>
         ))}
       </nav>

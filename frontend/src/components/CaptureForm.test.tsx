@@ -11,14 +11,19 @@ afterEach(() => {
 
 describe("toMemoryCreate", () => {
   it("sends only what was filled in, with tags as a list", () => {
-    expect(toMemoryCreate({ content: "Text", title: " ", url: "", tags: "a, b ,a", kind: "idea" })).toEqual({
+    expect(toMemoryCreate({ content: "Text", title: " ", url: "", tags: "a, b ,a", kind: "idea", remindAt: "" })).toEqual({
       content: "Text",
       kind: "idea",
       tags: ["a", "b"],
     });
     expect(
-      toMemoryCreate({ content: "Text", title: " T ", url: " https://example.com ", tags: "", kind: "link" }),
+      toMemoryCreate({ content: "Text", title: " T ", url: " https://example.com ", tags: "", kind: "link", remindAt: "" }),
     ).toEqual({ content: "Text", kind: "link", title: "T", url: "https://example.com" });
+  });
+
+  it("sends Remind me as a wall-clock time, which the server reads in the account's zone", () => {
+    const fields = { content: "Text", title: "", url: "", tags: "", kind: "note" as const, remindAt: "2026-03-06T09:00" };
+    expect(toMemoryCreate(fields)).toEqual({ content: "Text", kind: "note", remind_at: "2026-03-06T09:00:00" });
   });
 });
 

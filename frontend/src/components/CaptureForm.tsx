@@ -1,14 +1,19 @@
-import { useState, type FormEvent } from "react";
+import { useContext, useState, type FormEvent } from "react";
 import { Save } from "lucide-react";
 import { ApiError, api, newIdempotencyKey, type MemoryCreate, type MemorySave } from "../api/client";
+import { SessionContext } from "../lib/session";
 import { parseTags } from "../lib/tags";
+import { fromDateTimeLocal } from "../lib/zonedTime";
 import { MemoryFields, type MemoryFieldValues } from "./MemoryFields";
 
 interface Props {
   onSaved: (memory: MemorySave) => void;
 }
 
-export type CaptureFields = MemoryFieldValues;
+export interface CaptureFields extends MemoryFieldValues {
+  /** "Remind me": a datetime-local value on the account's clock, or "". */
+  remindAt: string;
+}
 
 /** The request body for the capture form's fields: only what the user filled in. */
 export function toMemoryCreate(fields: CaptureFields): MemoryCreate {
@@ -19,12 +24,14 @@ export function toMemoryCreate(fields: CaptureFields): MemoryCreate {
   if (title) body.title = title;
   if (url) body.url = url;
   if (tags.length) body.tags = tags;
+  if (fields.remindAt) body.remind_at = fromDateTimeLocal(fields.remindAt);
   return body;
 }
 
-const EMPTY: CaptureFields = { content: "", title: "", url: "", tags: "", kind: "note" };
+const EMPTY: CaptureFields = { content: "", title: "", url: "", tags: "", kind: "note", remindAt: "" };
 
 export function CaptureForm({ onSaved }: Props) {
+  const timeZone = useContext(SessionContext)?.user.time_zone;
   const [fields, setFields] = useState<CaptureFields>(EMPTY);
   const [error, setError] = useState("");
   const [message, setMessage] = useState("");
@@ -61,6 +68,20 @@ export function CaptureForm({ onSaved }: Props) {
       <h2 id="capture-heading">Capture</h2>
       <form className="form" onSubmit={submit}>
         <MemoryFields idPrefix="capture" fields={fields} onChange={set} />
+        <div className="field remind-field">
+          <label htmlFor="capture-remind">Remind me</label>
+          <input
+            id="capture-remind"
+            type="datetime-local"
+            aria-describedby="capture-remind-hint"
+            value={fields.remindAt}
+            onChange={(e) => set({ remindAt: e.target.value })}
+          />
+          <p id="capture-remind-hint" className="hint">
+            Optional. Your inbox brings the memory back then{timeZone ? ` (${timeZone} time)` : ""}. “Remind me
+            tomorrow at 9” in the text works too.
+          </p>
+        </div>
         {error && (
           <p role="alert" className="error">
             {error}

@@ -1,5 +1,5 @@
-// Tells the screens that are mounted about a memory that came back (an undone delete), so the
-// list shows it without a reload.
+// Tells the screens that are mounted what changed elsewhere: a memory that came back (an
+// undone delete) for the list, and reminders that changed for the inbox count.
 import type { Memory } from "../api/client";
 
 const events = new EventTarget();
@@ -13,4 +13,16 @@ export function onRestored(listener: (memory: Memory) => void): () => void {
   const handler = (event: Event) => listener((event as CustomEvent<Memory>).detail);
   events.addEventListener("restored", handler);
   return () => events.removeEventListener("restored", handler);
+}
+
+const inbox = new EventTarget();
+
+/** Reminders were added, done, snoozed or dismissed: the inbox count is stale. */
+export function announceInboxChanged(): void {
+  inbox.dispatchEvent(new Event("changed"));
+}
+
+export function onInboxChanged(listener: () => void): () => void {
+  inbox.addEventListener("changed", listener);
+  return () => inbox.removeEventListener("changed", listener);
 }

@@ -5,6 +5,7 @@ import { MemoryRouter, Route, Routes } from "react-router";
 import { MemoryScreen } from "./MemoryScreen";
 import { NoticeProvider } from "../components/Notice";
 import { onRestored } from "../lib/memoryEvents";
+import { WithSession } from "../test/session";
 import { json, memory, problem, stubFetch, versionConflict, type Call } from "../test/helpers";
 
 const ID = "7d3c0f8e-0000-4000-8000-00000000000a";
@@ -18,12 +19,14 @@ afterEach(() => {
 function renderScreen(onUnauthorized = vi.fn()) {
   render(
     <MemoryRouter initialEntries={[`/memories/${ID}`]}>
-      <NoticeProvider>
-        <Routes>
-          <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={onUnauthorized} />} />
-          <Route path="/" element={<p>The list</p>} />
-        </Routes>
-      </NoticeProvider>
+      <WithSession>
+        <NoticeProvider>
+          <Routes>
+            <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={onUnauthorized} />} />
+            <Route path="/" element={<p>The list</p>} />
+          </Routes>
+        </NoticeProvider>
+      </WithSession>
     </MemoryRouter>,
   );
   return onUnauthorized;
@@ -32,7 +35,8 @@ function renderScreen(onUnauthorized = vi.fn()) {
 
 /** Answers GET with `original`, and each PATCH with the next of `patches`. */
 function server(patches: Response[]) {
-  return stubFetch((_url, init) => {
+  return stubFetch((url, init) => {
+    if (url.endsWith("/reminders")) return json([]);
     if ((init.method ?? "GET") === "GET") return json(original);
     const next = patches.shift();
     if (!next) throw new Error("unexpected request");
@@ -127,6 +131,7 @@ describe("MemoryScreen", () => {
     const calls = stubFetch((url, init) => {
       if (init.method === "DELETE") return new Response(null, { status: 204 });
       if (url.endsWith("/restore")) return json({ ...original, version: 4 });
+      if (url.endsWith("/reminders")) return json([]);
       return json(original);
     });
     const restored = vi.fn();
@@ -145,6 +150,7 @@ describe("MemoryScreen", () => {
     expect(restored).toHaveBeenCalledWith(expect.objectContaining({ id: ID, version: 4 }));
     expect(calls.map((call) => `${call.init.method ?? "GET"} ${call.url}`)).toEqual([
       `GET /api/v1/memories/${ID}`,
+      `GET /api/v1/memories/${ID}/reminders`,
       `DELETE /api/v1/memories/${ID}`,
       `POST /api/v1/memories/${ID}/restore`,
     ]);

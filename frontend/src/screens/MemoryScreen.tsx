@@ -5,6 +5,7 @@ import { ApiError, api, type Memory } from "../api/client";
 import { ConflictDialog } from "../components/ConflictDialog";
 import { MemoryFields, type MemoryFieldValues } from "../components/MemoryFields";
 import { MemoryMeta } from "../components/MemoryList";
+import { MemoryReminders } from "../components/MemoryReminders";
 import { useNotice } from "../components/Notice";
 import { saveEdit, type EditOutcome } from "../lib/editMemory";
 import { editableOf, threeWayMerge, type Editable } from "../lib/merge";
@@ -247,6 +248,7 @@ export function MemoryScreen({ onUnauthorized }: Props) {
               <span>Edit</span>
             </button>
           </div>
+          <MemoryReminders memoryId={memory.id} content={memory.content} onUnauthorized={onUnauthorized} />
         </>
       )}
       {conflict && (

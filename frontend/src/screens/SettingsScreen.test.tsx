@@ -3,6 +3,7 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { SettingsScreen } from "./SettingsScreen";
 import { json, problem, stubFetch } from "../test/helpers";
+import { WithSession } from "../test/session";
 
 afterEach(() => {
   cleanup();
@@ -64,7 +65,7 @@ function row(label: string) {
 describe("SettingsScreen", () => {
   it("shows each limit with what is used, a named meter, unlimited limits and when each resets", async () => {
     stubApi();
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     // The six rows are there while loading (no layout shift), without numbers yet.
     expect(within(screen.getByRole("list", { name: "Usage" })).getAllByRole("listitem")).toHaveLength(6);
     expect(screen.queryByRole("meter")).not.toBeInTheDocument();
@@ -89,7 +90,7 @@ describe("SettingsScreen", () => {
 
   it("lists the tokens with when each was created and last used", async () => {
     stubApi();
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     const list = await screen.findByRole("list", { name: "API tokens" });
     const items = within(list).getAllByRole("listitem");
     expect(items).toHaveLength(2);
@@ -101,7 +102,7 @@ describe("SettingsScreen", () => {
 
   it("creates a token, shows its secret once until Done, and lists it", async () => {
     const calls = stubApi(() => json({ id: 7, name: "laptop", token: "mc_secret123" }, 201));
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     const user = userEvent.setup();
     const writeText = vi.spyOn(navigator.clipboard, "writeText").mockResolvedValue(undefined);
     const list = await screen.findByRole("list", { name: "API tokens" });
@@ -135,7 +136,7 @@ describe("SettingsScreen", () => {
 
   it("selects the secret and says to copy it by hand when the clipboard refuses", async () => {
     stubApi(() => json({ id: 7, name: "laptop", token: "mc_secret123" }, 201));
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     const user = userEvent.setup();
     vi.spyOn(navigator.clipboard, "writeText").mockRejectedValue(new DOMException("Denied", "NotAllowedError"));
     await user.type(screen.getByRole("textbox", { name: "Token name" }), "laptop");
@@ -155,7 +156,7 @@ describe("SettingsScreen", () => {
         : problem(404, "not_found", "Not found."),
     );
     const confirm = vi.spyOn(window, "confirm");
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     const user = userEvent.setup();
     const list = await screen.findByRole("list", { name: "API tokens" });
 
@@ -180,7 +181,7 @@ describe("SettingsScreen", () => {
     stubApi(() =>
       problem(409, "too_many_tokens", "This account holds 100 API tokens, the most it may: revoke unused ones first."),
     );
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     const user = userEvent.setup();
     await user.type(screen.getByRole("textbox", { name: "Token name" }), "laptop");
     await user.click(screen.getByRole("button", { name: "Create token" }));
@@ -195,7 +196,7 @@ describe("SettingsScreen", () => {
       response.headers.set("Retry-After", "20");
       return response;
     });
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     const user = userEvent.setup();
     await user.type(screen.getByRole("textbox", { name: "Token name" }), "laptop");
     await user.click(screen.getByRole("button", { name: "Create token" }));
@@ -204,7 +205,7 @@ describe("SettingsScreen", () => {
 
   it("asks for a name before sending anything", async () => {
     const calls = stubApi();
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     const user = userEvent.setup();
     await screen.findByRole("list", { name: "API tokens" });
     await user.type(screen.getByRole("textbox", { name: "Token name" }), "   ");
@@ -219,7 +220,7 @@ describe("SettingsScreen", () => {
         ? problem(503, "unavailable", "Usage is unavailable right now.")
         : json({ results: [], next: null }),
     );
-    render(<SettingsScreen />);
+    render(<SettingsScreen />, { wrapper: WithSession });
     expect(await screen.findByRole("alert")).toHaveTextContent("Usage is unavailable right now.");
     expect(await screen.findByText("No API tokens yet.")).toBeInTheDocument();
   });
@@ -227,7 +228,7 @@ describe("SettingsScreen", () => {
   it("calls onUnauthorized once when the session has ended", async () => {
     stubFetch(() => problem(401, "not_authenticated", "Authentication credentials were not provided."));
     const onUnauthorized = vi.fn();
-    render(<SettingsScreen onUnauthorized={onUnauthorized} />);
+    render(<SettingsScreen onUnauthorized={onUnauthorized} />, { wrapper: WithSession });
     await vi.waitFor(() => expect(onUnauthorized).toHaveBeenCalled());
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
@@ -237,7 +238,7 @@ describe("SettingsScreen", () => {
   it("calls onUnauthorized when a revoke answers 401", async () => {
     stubApi(() => problem(401, "not_authenticated", "Authentication credentials were not provided."));
     const onUnauthorized = vi.fn();
-    render(<SettingsScreen onUnauthorized={onUnauthorized} />);
+    render(<SettingsScreen onUnauthorized={onUnauthorized} />, { wrapper: WithSession });
     const user = userEvent.setup();
     const list = await screen.findByRole("list", { name: "API tokens" });
     await user.click(within(list).getByRole("button", { name: "Revoke phone" }));

@@ -9,6 +9,7 @@ import {
   type ApiTokenCreated,
   type Usage,
 } from "../api/client";
+import { TimeZoneSection } from "../components/TimeZoneSection";
 
 interface Props {
   onUnauthorized?: () => void;
@@ -535,6 +536,7 @@ export function SettingsScreen({ onUnauthorized }: Props) {
   return (
     <div className="settings-screen">
       <h1 className="visually-hidden">Settings</h1>
+      <TimeZoneSection onUnauthorized={onAnyUnauthorized} />
       <UsageSection onUnauthorized={onAnyUnauthorized} />
       <TokensSection onUnauthorized={onAnyUnauthorized} />
     </div>

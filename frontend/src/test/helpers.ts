@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { Memory } from "../api/client";
+import type { Memory, User } from "../api/client";
 
 export interface Call {
   url: string;
@@ -69,4 +69,9 @@ export function versionConflict(current: Memory): Response {
     JSON.stringify({ type: "about:blank", title: "Version conflict", status: 412, code: "version_conflict", detail: "Stale.", current }),
     { status: 412, headers: { "Content-Type": "application/problem+json" } },
   );
+}
+
+/** The signed-in account the screens read from SessionContext. */
+export function account(extra: Partial<User> = {}): User {
+  return { id: 1, email: "a@example.com", plan: "free", time_zone: "Europe/Berlin", ...extra };
 }
