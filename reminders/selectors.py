@@ -27,13 +27,33 @@ def reminder_list(*, user: User, states: Iterable[str]) -> QuerySet[Reminder]:
     return reminder_queryset(user=user).filter(state__in=list(states)).order_by("remind_at", "id")
 
 
+# What the inbox answer shows of a reminder and of its memory (reminders/api/serializers.py).
+INBOX_FIELDS = (
+    "id",
+    "remind_at",
+    "time_zone",
+    "recurrence",
+    "state",
+    "source",
+    "phrase",
+    "delivered_at",
+    "created_at",
+    "memory__id",
+    "memory__title",
+    "memory__content",
+    "memory__url",
+)
+
+
 def reminders_inbox(*, user: User) -> QuerySet[Reminder]:
-    """Due reminders, oldest first, each with its memory (one query)."""
+    """Due reminders, oldest first, each with its memory (one query). Only the columns the
+    inbox shows are read: a page of 100 builds 200 model instances, and every timestamp
+    left out is one less parsed per row (bench/reminders.py)."""
     return (
         reminder_queryset(user=user)
         .filter(state=Reminder.State.DUE)
         .select_related("memory")
-        .defer("memory__search_vector")
+        .only(*INBOX_FIELDS)
         .order_by("remind_at", "id")
     )
 
@@ -48,3 +68,8 @@ def reminders_of_memory(*, user: User, memory_id: uuid.UUID) -> QuerySet[Reminde
         )
         .order_by("remind_at", "id")
     )
+
+
+def reminders_for_export(*, user: User) -> QuerySet[Reminder]:
+    """Every reminder of the user's live memories, in any state, oldest first."""
+    return reminder_queryset(user=user).order_by("created_at", "id")

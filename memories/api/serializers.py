@@ -9,6 +9,7 @@ from core.fields import HttpUrlField, PatchBodyMixin, StrictCharField, WallClock
 from core.problems import Problem
 from memories.models import Memory
 from memories.normalization import MAX_TAG_LENGTH, MAX_TAGS
+from reminders.api.serializers import ReminderSerializer
 
 
 class MemorySerializer(serializers.Serializer):
@@ -127,6 +128,7 @@ class ExportSerializer(serializers.Serializer):
     exported_at = serializers.DateTimeField()
     user = serializers.DictField()
     memories = MemorySerializer(many=True)
+    reminders = ReminderSerializer(many=True)
     tags = serializers.ListField(child=serializers.CharField())
 
 

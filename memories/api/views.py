@@ -63,6 +63,8 @@ from memories.services import (
     memory_restore,
     memory_update,
 )
+from reminders.api.serializers import ReminderSerializer
+from reminders.selectors import reminders_for_export
 from reminders.services import (
     ReminderInPast,
     TooManyReminders,
@@ -311,7 +313,8 @@ class ExportView(APIView):
 
     @extend_schema(operation_id="export", responses={200: ExportSerializer})
     def get(self, request: Request) -> StreamingHttpResponse:
-        """All of the user's memories and tags, oldest first, streamed (docs/api.md)."""
+        """All of the user's memories, their reminders and tags, oldest first, streamed
+        (docs/api.md)."""
         memories = memory_queryset(user=request.user).order_by("created_at", "id")
         # The first chunk before the response starts: a database down or a statement timeout
         # here answers a problem (503 query_timeout) instead of a 200 cut short.
@@ -337,7 +340,12 @@ def _export_chunks(user, memories: QuerySet[Memory], first: list[Memory]) -> Ite
     transaction opens only once the client reads this far, and ends with the generator.
     """
     render = JSONRenderer().render
-    head = render({"exported_at": timezone.now(), "user": {"id": user.pk, "email": user.email}})
+    head = render(
+        {
+            "exported_at": timezone.now(),
+            "user": {"id": user.pk, "email": user.email, "time_zone": user.time_zone},
+        }
+    )
     yield (
         head[:-1]
         + b',"memories":['
@@ -352,6 +360,13 @@ def _export_chunks(user, memories: QuerySet[Memory], first: list[Memory]) -> Ite
             rows = rest.iterator(chunk_size=EXPORT_CHUNK_SIZE)
             while chunk := list(islice(rows, EXPORT_CHUNK_SIZE)):
                 yield b"," + b",".join(render(memory_representation(memory)) for memory in chunk)
+    yield b'],"reminders":['
+    with transaction.atomic():
+        rows = reminders_for_export(user=user).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+        separator = b""
+        while chunk := list(islice(rows, EXPORT_CHUNK_SIZE)):
+            yield separator + b",".join(render(ReminderSerializer(r).data) for r in chunk)
+            separator = b","
     yield b'],"tags":' + render(memory_tags(user=user)) + b"}"
 
 

@@ -36,12 +36,21 @@ def test_the_export_is_streamed_complete_and_valid_json_past_one_chunk(api, user
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert "attachment" in response["Content-Disposition"]
-    assert list(body) == ["exported_at", "user", "memories", "tags"]
+    assert list(body) == ["exported_at", "user", "memories", "reminders", "tags"]
     assert [m["id"] for m in body["memories"]] == [str(m.id) for m in memories]
     assert body["memories"][0]["content"] == "é 0 \u2028"
     assert body["tags"] == ["t0", "t1", "t2", "t3"]
-    assert body["user"] == {"id": user.pk, "email": user.email}
+    assert body["user"] == {"id": user.pk, "email": user.email, "time_zone": "UTC"}
     assert body["exported_at"].endswith("Z")
+
+
+def test_the_reminders_are_streamed_past_one_chunk(api, user, small_chunks):
+    from reminders.tests.factories import ReminderFactory
+
+    memory = MemoryFactory(user=user)
+    reminders = [ReminderFactory(user=user, memory=memory) for _ in range(7)]
+    _, body, _ = export(api)
+    assert [r["id"] for r in body["reminders"]] == [str(r.id) for r in reminders]
 
 
 def test_the_memories_are_shown_as_the_api_shows_them_elsewhere(api, user, small_chunks):

@@ -223,8 +223,26 @@ def test_export_has_all_my_live_memories_and_tags_only(api, user, other_user):
     body = json.loads(b"".join(response.streaming_content))  # streamed (docs/api.md)
     assert [m["id"] for m in body["memories"]] == [str(first.id), str(second.id)]
     assert body["tags"] == ["a", "b"]
-    assert body["user"]["email"] == user.email
+    assert body["user"] == {"id": user.id, "email": user.email, "time_zone": "UTC"}
+    assert body["reminders"] == []
     assert "attachment" in response["Content-Disposition"]
+
+
+def test_export_has_my_reminders_of_every_state_and_no_one_elses(api, user, other_user):
+    from reminders.tests.factories import ReminderFactory
+
+    memory = MemoryFactory(user=user)
+    scheduled = ReminderFactory(user=user, memory=memory, recurrence="FREQ=WEEKLY")
+    done = ReminderFactory(user=user, memory=memory, state="done")
+    ReminderFactory(user=other_user)
+    ReminderFactory(user=user, memory=MemoryFactory(user=user, deleted_at="2026-01-01T00:00:00Z"))
+
+    body = json.loads(b"".join(api.get("/api/v1/export").streaming_content))
+
+    assert [r["id"] for r in body["reminders"]] == [str(scheduled.id), str(done.id)]
+    assert body["reminders"][0]["memory"] == str(memory.id)
+    assert body["reminders"][0]["recurrence"] == "FREQ=WEEKLY"
+    assert body["reminders"][1]["state"] == "done"
 
 
 @pytest.mark.parametrize(
