@@ -47,7 +47,7 @@ export function AppShell({ user, onSignOut, signingOut = false, inboxCount = 0, 
             <Icon aria-hidden="true" size={18} />
             <span>{label}</span>
             {to === "/inbox" && inboxCount > 0 && (
-              <span className="badge">
+              <span className="badge count">
                 {" "}
                 {inboxCount}
               </span>
