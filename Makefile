@@ -66,7 +66,7 @@ bench/lighthouse/node_modules/.installed: bench/lighthouse/package-lock.json
 
 ## bench: the benchmarks (wrk from Debian drives the HTTP load); results in docs/benchmarks.md
 ## (the search one loads 1M memories, ~12 min; SEARCH_BENCH_ARGS=--quick is the CI size;
-## the PWA one runs Lighthouse in Debian's chromium: PWA_BENCH_ARGS=--runs N)
+## the PWA one runs Lighthouse in Debian's chromium: PWA_BENCH_ARGS=--runs N; reminders: --quick)
 bench: install-dev frontend bench/lighthouse/node_modules/.installed
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
@@ -75,6 +75,7 @@ bench: install-dev frontend bench/lighthouse/node_modules/.installed
 	$(PY) -m bench.enrich $(ENRICH_BENCH_ARGS)
 	$(PY) -m bench.search $(SEARCH_BENCH_ARGS)
 	$(PY) -m bench.pwa $(PWA_BENCH_ARGS)
+	$(PY) -m bench.reminders $(REMINDERS_BENCH_ARGS)
 
 ## lint: ruff, and import-linter's contracts for the layers (.importlinter, docs/architecture.md)
 lint: install-dev

@@ -5,8 +5,19 @@ from rest_framework import serializers
 
 from core.fields import PatchBodyMixin, WallClockDateTimeField
 from reminders.models import Reminder
+from reminders.selectors import EXCERPT_CHARS
 
-EXCERPT_CHARS = 280
+
+def is_overdue(*, delivered_at, remind_at) -> bool:
+    """Delivered well after its time: the service was down, or beat was."""
+    if delivered_at is None:
+        return False
+    late = delivered_at - remind_at
+    return late.total_seconds() > settings.REMINDER_OVERDUE_AFTER_SECONDS
+
+
+def excerpt(text: str) -> str:
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
 class ReminderSerializer(serializers.ModelSerializer):
@@ -42,10 +53,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         return reminder.phrase or None
 
     def get_overdue(self, reminder: Reminder) -> bool:
-        if reminder.delivered_at is None:
-            return False
-        late = reminder.delivered_at - reminder.remind_at
-        return late.total_seconds() > settings.REMINDER_OVERDUE_AFTER_SECONDS
+        return is_overdue(delivered_at=reminder.delivered_at, remind_at=reminder.remind_at)
 
 
 class InboxMemorySerializer(serializers.Serializer):
@@ -55,8 +63,7 @@ class InboxMemorySerializer(serializers.Serializer):
     url = serializers.CharField()
 
     def get_excerpt(self, memory) -> str:
-        content = memory.content
-        return content if len(content) <= EXCERPT_CHARS else content[: EXCERPT_CHARS - 1] + "…"
+        return excerpt(memory.content)
 
 
 class InboxItemSerializer(ReminderSerializer):
@@ -64,6 +71,29 @@ class InboxItemSerializer(ReminderSerializer):
 
     class Meta(ReminderSerializer.Meta):
         pass
+
+
+def inbox_item(row: dict) -> dict:
+    """An inbox row (reminders.selectors.reminders_inbox) as InboxItemSerializer shows it,
+    without building models or fields for each: the renderer writes the datetimes and UUIDs
+    as DRF's fields do (ISO 8601, UTC as Z; the UUID as text)."""
+    return {
+        "id": row["id"],
+        "memory": {
+            "id": row["memory_id"],
+            "title": row["memory__title"],
+            "excerpt": excerpt(row["excerpt"]),
+            "url": row["memory__url"],
+        },
+        "remind_at": row["remind_at"],
+        "time_zone": row["time_zone"],
+        "recurrence": row["recurrence"] or None,
+        "state": row["state"],
+        "source": row["source"],
+        "phrase": row["phrase"] or None,
+        "overdue": is_overdue(delivered_at=row["delivered_at"], remind_at=row["remind_at"]),
+        "created_at": row["created_at"],
+    }
 
 
 class InboxSerializer(serializers.Serializer):

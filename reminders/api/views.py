@@ -23,6 +23,7 @@ from reminders.api.serializers import (
     ReminderSerializer,
     ReminderUpdateSerializer,
     SnoozeSerializer,
+    inbox_item,
 )
 from reminders.models import Reminder
 from reminders.selectors import reminder_list, reminders_inbox, reminders_of_memory
@@ -142,10 +143,11 @@ class InboxView(APIView):
         """Due reminders, oldest first, each with its memory; `count` is all of them."""
         params = InboxParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
+        limit = params.validated_data["limit"]
         due = reminders_inbox(user=request.user)
-        results = list(due[: params.validated_data["limit"]])
-        count = len(results) if len(results) < params.validated_data["limit"] else due.count()
-        return Response(InboxSerializer({"count": count, "results": results}).data)
+        results = [inbox_item(row) for row in due[:limit]]
+        count = len(results) if len(results) < limit else due.count()
+        return Response({"count": count, "results": results})
 
 
 class ReminderDetailView(IdempotencyMixin, APIView):
