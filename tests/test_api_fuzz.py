@@ -10,6 +10,7 @@ so a deleted memory or token is seen to stay deleted (use_after_free).
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from uuid import uuid4
 
 import pytest
@@ -24,6 +25,7 @@ from accounts.services import token_digest
 from accounts.tests.factories import TokenFactory, UserFactory
 from billing.models import Plan
 from core.idempotency import key_is_valid
+from core.redis import state_redis
 from memories.models import Memory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,7 +128,19 @@ def fresh_idempotency_key(case) -> None:
         case.headers["Idempotency-Key"] = f"{key[:200]}-{uuid4()}"
 
 
+# gunicorn's limit on a request line (--limit-request-line): longer ones get its 414 (HTML)
+# before the app sees them, as a proxy in front would; the API has nothing to say there.
+MAX_REQUEST_LINE = 4094
+
+
+def reaches_the_app(case) -> bool:
+    query = urlencode(case.query or {}, doseq=True)
+    return len(f"{case.method} {case.formatted_path}?{query} HTTP/1.1") < MAX_REQUEST_LINE
+
+
 def call_and_validate(case, live_api) -> None:
+    if not reaches_the_app(case):
+        return
     fresh_idempotency_key(case)
     case.call_and_validate(checks=checks_for(case), **live_api)
 
@@ -145,8 +159,13 @@ def test_chained_operations_never_use_a_deleted_object(live_api, fuzz_account):
 
     class Workflow(chained.as_state_machine()):
         def setup(self) -> None:
-            Memory.objects.filter(user=user).delete()
+            Memory.objects.filter(user=user).delete()  # and their reminders
             ApiToken.objects.filter(user=user).exclude(key_digest=token_digest(token)).delete()
+            # A scenario may change the time zone (which reads wall-clock times) and use up
+            # the export's hourly throttle: a replay must meet neither.
+            User.objects.filter(pk=user.pk).update(time_zone="UTC")
+            for key in state_redis().scan_iter("throttle:*"):
+                state_redis().delete(key)
             # Something to list, read, edit and delete in every scenario.
             for n in range(3):
                 created = requests.post(
@@ -162,6 +181,8 @@ def test_chained_operations_never_use_a_deleted_object(live_api, fuzz_account):
             return dict(live_api)
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
+            if not reaches_the_app(case):
+                return
             case.validate_response(
                 response,
                 checks=checks_for(case),
