@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 MAX_TAGS = 32
 MAX_TAG_LENGTH = 64
@@ -57,3 +58,53 @@ def clean_tags(tags: list[str]) -> list[str]:
         if tag and tag not in cleaned:
             cleaned.append(tag)
     return cleaned
+
+
+# Query parameters that say how someone came to a page, not which page it is.
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+        "mc_cid", "mc_eid", "ref", "ref_src", "ref_url", "_hsenc", "_hsmi", "mkt_tok", "si",
+        "spm", "vero_id", "oly_anon_id", "oly_enc_id", "__s", "s_cid", "cmpid",
+    }
+)  # fmt: skip
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def link_key(url: str) -> str:
+    """What makes two links the same page for near-duplicate detection: host without `www.`
+    and default port, path without a trailing slash, query without tracking parameters and in
+    order; the scheme (http or https) and a plain fragment (`#section`) do not count, a
+    fragment route (`#/inbox`, `#!`) does. "" for no URL.
+
+    Looser than normalize_url (exact duplicates): https://www.x.org/a/?utm_source=m and
+    http://x.org/a are one page here, two saves there.
+    """
+    url = normalize_text(url)
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").removeprefix("www.")
+    try:
+        port_number = parts.port
+    except ValueError:  # not a number: keep it as written, it names no other page
+        port_number = parts.netloc.rpartition(":")[2]
+    port = (
+        f":{port_number}" if port_number and str(port_number) != _DEFAULT_PORTS.get(scheme) else ""
+    )
+    path = parts.path.rstrip("/")
+    query = sorted(
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if name.lower() not in TRACKING_PARAMETERS
+        and not name.lower().startswith(_TRACKING_PREFIXES)
+    )
+    fragment = parts.fragment if parts.fragment.startswith(("/", "!")) else ""
+    key = f"{host}{port}{path}"
+    if query:
+        key += "?" + urlencode(query)
+    if fragment:
+        key += "#" + fragment
+    return key
