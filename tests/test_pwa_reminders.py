@@ -60,7 +60,7 @@ def inbox_link(page, count: int | None):
     return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
 
 
-def test_remind_me_brings_a_memory_to_the_inbox_then_snooze_and_done(
+def test_remind_me_then_inbox_snooze_done_and_a_detected_reminder(
     gunicorn_server, berlin_page, live_stack
 ):
     page = berlin_page
@@ -81,6 +81,10 @@ def test_remind_me_brings_a_memory_to_the_inbox_then_snooze_and_done(
     assert first.source == "user"
     assert inbox_link(page, None).count() == 1
 
+    # While it is not due yet: a reminder asked for in the text is detected, shown on its
+    # memory, and can be removed.
+    see_a_detected_reminder_and_remove_it(page)
+
     deliver_when_due(first)
     inbox_link(page, 1).wait_for(timeout=30_000)  # the badge looks every 10 s around due times
     inbox_link(page, 1).click()
@@ -97,7 +101,7 @@ def test_remind_me_brings_a_memory_to_the_inbox_then_snooze_and_done(
     assert abs(first.remind_at - (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))).seconds < 60
 
     # A second one, on its memory's screen: "Add reminder" in a minute's time.
-    page.get_by_role("link", name="Memories").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Memories").click()
     capture(page, "Book the car service")
     page.get_by_role("list", name="Memories").get_by_role("listitem").filter(
         has_text="Book the car service"
@@ -126,13 +130,7 @@ def test_remind_me_brings_a_memory_to_the_inbox_then_snooze_and_done(
     assert second.state == "done"
 
 
-def test_a_detected_reminder_shows_on_its_memory_and_can_be_removed(
-    gunicorn_server, berlin_page, live_stack
-):
-    page = berlin_page
-    email = sign_up(page, gunicorn_server)
-    wait_until(lambda: User.objects.get(email=email).time_zone == "Europe/Berlin", timeout=10)
-    page.reload()  # the capture form now says Berlin time
+def see_a_detected_reminder_and_remove_it(page) -> None:
     text = "Remind me tomorrow at 9am to call the plumber about the boiler"
     capture(page, text)
     page.get_by_role("list", name="Memories").get_by_role("listitem").filter(
@@ -158,3 +156,4 @@ def test_a_detected_reminder_shows_on_its_memory_and_can_be_removed(
     detected.wait_for(state="detached")
     page.get_by_text("No reminder.").wait_for()
     assert not Reminder.objects.filter(memory=memory).exists()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Memories").click()
