@@ -37,9 +37,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.stack import ROOT, bench_services
+from bench.stack import ROOT, bench_services, print_targets, save_results
 
-HERE = Path(__file__).resolve().parent
 USERS = 100
 OPENAI_LATENCY = 0.1
 
@@ -692,11 +691,8 @@ def main() -> int:
         "openai_at_least_200_per_s": report["openai"]["per_s"] >= 200,
     }
     print(json.dumps({k: v for k, v in report.items() if k != "profile"}, indent=2))
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / "enrich.json").write_text(json.dumps(report, indent=2) + "\n")
-    for target, met in report["targets_met"].items():
-        print(f"{'met   ' if met else 'MISSED'} {target}")
+    save_results("enrich.json", report)
+    print_targets(report["targets_met"])
     for name in ("local", "openai"):
         if not report[name]["quiet"]:
             print(f"NOISY  {name}: too few undisturbed rounds; medians include disturbed ones")

@@ -36,7 +36,7 @@ import django
 import requests
 
 from bench.enrich import memory_fields
-from bench.stack import ROOT, bench_stack
+from bench.stack import ROOT, bench_stack, print_targets, save_results
 
 HERE = Path(__file__).resolve().parent
 DIST = ROOT / "frontend" / "dist"
@@ -329,13 +329,9 @@ def main() -> int:
         bytes_["gzip_bytes"] <= BYTES_TARGET_KB * 1024
     )
 
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / "pwa.json").write_text(
-        json.dumps({"report": report, "first_screen_bytes": bytes_}, indent=2)
-    )
+    save_results("pwa.json", {"report": report, "first_screen_bytes": bytes_})
     # The median run's whole report, to open in a Lighthouse viewer or read in full.
-    (results / "pwa-lighthouse.json").write_text(json.dumps(lhrs[0]))
+    save_results("pwa-lighthouse.json", lhrs[0], indent=None)
     print(f"Lighthouse {report['lighthouse']}, desktop, {args.runs} runs, {MEMORIES} memories")
     print("median scores: " + ", ".join(f"{k} {v:g}" for k, v in median.items()))
     print(
@@ -349,8 +345,7 @@ def main() -> int:
     for row in report["performance_opportunities"]:
         shown = f" ({row['displayValue']})" if row["displayValue"] else ""
         print(f"  opportunity (weight 0) {row['id']}: score {row['score']}{shown}")
-    for target, met in report["targets_met"].items():
-        print(f"{'met   ' if met else 'MISSED'} {target}")
+    print_targets(report["targets_met"])
     return 0
 
 

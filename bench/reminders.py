@@ -37,14 +37,12 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench.stack import bench_services, run_wrk, web_server
+from bench.stack import bench_services, print_targets, run_wrk, save_results, web_server
 
-HERE = Path(__file__).resolve().parent
 FULL = {"users": 1_000, "reminders": 100_000, "due": 10_000, "inbox_due": 500}
 QUICK = {"users": 100, "reminders": 10_000, "due": 1_000, "inbox_due": 500}
 MEMORIES_PER_USER, INBOX_USER_MEMORIES = 10, 100
@@ -436,12 +434,8 @@ def main() -> int:
     printable["delivery"]["plan_key_line"] = report["delivery"]["explain"]["key_line"]
     printable["inbox"] = inbox
     print(json.dumps(printable, indent=2, default=str))
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    name = "reminders-quick.json" if args.quick else "reminders.json"
-    (results / name).write_text(json.dumps(report, indent=2, default=str))
-    for target, met in report["targets_met"].items():
-        print(f"{'met   ' if met else 'MISSED'} {target}")
+    save_results("reminders-quick.json" if args.quick else "reminders.json", report)
+    print_targets(report["targets_met"])
     return 0
 
 

@@ -16,13 +16,11 @@ import os
 import shutil
 import statistics
 import sys
-from pathlib import Path
 
 import django
 
-from bench.stack import bench_stack, run_wrk
+from bench.stack import bench_stack, print_targets, run_wrk, save_results
 
-HERE = Path(__file__).resolve().parent
 USERS = 64
 
 
@@ -112,11 +110,8 @@ def main() -> int:
         "save_p95_4_clients_at_most_25ms": report["save_p95_ms_4"] <= 25,
     }
     print(json.dumps(report, indent=2))
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / "save.json").write_text(json.dumps({"report": report, "runs": runs}, indent=2))
-    for target, met in report["targets_met"].items():
-        print(f"{'met   ' if met else 'MISSED'} {target}")
+    save_results("save.json", {"report": report, "runs": runs})
+    print_targets(report["targets_met"])
     return 0
 
 

@@ -42,9 +42,8 @@ import numpy as np
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
-from bench.stack import bench_services, run_wrk, web_server
+from bench.stack import bench_services, print_targets, run_wrk, save_results, web_server
 
-HERE = Path(__file__).resolve().parent
 DIMENSIONS = 384
 TOPICS, CLUSTERS_PER_TOPIC = 64, 64
 CLUSTER_SPREAD = 1.0  # cluster centre to topic centre, relative
@@ -1006,12 +1005,8 @@ def main() -> int:
     printable = {k: v for k, v in report.items() if k not in ("db_server",)}
     printable["api"] = api
     print(json.dumps(printable, indent=2, default=str))
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    name = "search-quick.json" if args.quick else "search.json"
-    (results / name).write_text(json.dumps(report, indent=2, default=str))
-    for target, met in report["targets_met"].items():
-        print(f"{'met   ' if met else 'MISSED'} {target}")
+    save_results("search-quick.json" if args.quick else "search.json", report)
+    print_targets(report["targets_met"])
     return 0
 
 

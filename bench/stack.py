@@ -117,3 +117,18 @@ def run_wrk(base: str, *, script: str, connections: int, seconds: int, env: dict
     result = json.loads(out.strip().splitlines()[-1])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
+
+
+def save_results(name: str, data: dict, *, indent: int | None = 2) -> Path:
+    """Write a benchmark's raw figures as bench/results/`name` (JSON; not committed)."""
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    path = results / name
+    path.write_text(json.dumps(data, indent=indent, default=str) + "\n")
+    return path
+
+
+def print_targets(targets: dict[str, bool]) -> None:
+    """One line a target, as every benchmark ends: `met` or `MISSED`."""
+    for target, met in targets.items():
+        print(f"{'met   ' if met else 'MISSED'} {target}")
