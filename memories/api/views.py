@@ -18,7 +18,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -63,6 +62,7 @@ from memories.services import (
     memory_restore,
     memory_update,
 )
+from reminders.api.problems import time_in_the_past, too_many_reminders
 from reminders.api.serializers import ReminderSerializer
 from reminders.selectors import reminders_for_export
 from reminders.services import (
@@ -220,13 +220,9 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
                         user=request.user, memory_id=result.memory.pk, remind_at=remind_at
                     )
         except ReminderInPast as exc:
-            raise ValidationError({"remind_at": [str(exc)]}) from exc
+            raise time_in_the_past("remind_at", exc) from exc
         except TooManyReminders as exc:
-            raise Problem(
-                status_code=409,
-                code="too_many_reminders",
-                detail="This memory has as many pending reminders as it may have.",
-            ) from exc
+            raise too_many_reminders() from exc
         except QuotaExceeded as exceeded:
             raise quota_problem(exceeded) from exceeded
         except DuplicateRace as race:

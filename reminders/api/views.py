@@ -15,6 +15,7 @@ from core.pagination import NewestFirstCursorPagination
 from core.problems import Problem, ProblemSerializer
 from memories.models import Memory
 from memories.selectors import memory_get
+from reminders.api.problems import time_in_the_past, too_many_reminders
 from reminders.api.serializers import (
     InboxParamsSerializer,
     InboxSerializer,
@@ -47,10 +48,6 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as exc:
         raise Http404 from exc  # not an id: nothing to find
-
-
-def _bad_time(field: str, error: ReminderInPast) -> ValidationError:
-    return ValidationError({field: [str(error)]})
 
 
 class SoonestFirstCursorPagination(NewestFirstCursorPagination):
@@ -96,16 +93,11 @@ class MemoryRemindersView(IdempotencyMixin, APIView):
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         except ReminderInPast as exc:
-            raise _bad_time("remind_at", exc) from exc
+            raise time_in_the_past("remind_at", exc) from exc
         except ValueError as exc:  # the RRULE
             raise ValidationError({"recurrence": [str(exc)]}) from exc
         except TooManyReminders as exc:
-            raise Problem(
-                status_code=409,
-                code="too_many_reminders",
-                detail="This memory has as many pending reminders as it may have; "
-                "remove one first.",
-            ) from exc
+            raise too_many_reminders() from exc
         return Response(ReminderSerializer(reminder).data, status=status.HTTP_201_CREATED)
 
 
@@ -167,7 +159,7 @@ class ReminderDetailView(IdempotencyMixin, APIView):
         except Reminder.DoesNotExist as exc:
             raise Http404 from exc
         except ReminderInPast as exc:
-            raise _bad_time("remind_at", exc) from exc
+            raise time_in_the_past("remind_at", exc) from exc
         except ValueError as exc:
             raise ValidationError({"recurrence": [str(exc)]}) from exc
         return Response(ReminderSerializer(reminder).data)
@@ -244,7 +236,7 @@ class ReminderSnoozeView(_ReminderActionView):
                 user=request.user, reminder_id=reminder_id, until=serializer.validated_data["until"]
             )
         except ReminderInPast as exc:
-            raise _bad_time("until", exc) from exc
+            raise time_in_the_past("until", exc) from exc
         except ReminderEnded as exc:
             raise Problem(
                 status_code=409,
