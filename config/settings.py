@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "memories",
     "enrichment",
     "reminders",
+    "duplicates",
 ]
 
 MIDDLEWARE = [
@@ -392,6 +393,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Two models call a field `state`: each enum gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ReminderStateEnum": "reminders.models.Reminder.State",
+        "PairStateEnum": "duplicates.models.Pair.State",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.throttles.declare_scoped_throttles",

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("billing.urls")),
     path("", include("memories.urls")),
     path("", include("reminders.urls")),
+    path("", include("duplicates.urls")),
 ]
 
 urlpatterns = [

@@ -7,6 +7,7 @@ machine-readable `code`, plus fields particular to the problem (`errors`, `curre
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 from django.db import DatabaseError
@@ -180,3 +181,11 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     errors = serializers.DictField(required=False, help_text="Field errors, on 400 invalid.")
+
+
+def id_or_404(value: str) -> uuid.UUID:
+    """A path's id as a UUID; anything else names nothing there is: a 404, not a 400."""
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise Http404 from exc

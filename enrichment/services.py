@@ -38,7 +38,7 @@ from billing.services import (
 )
 from core.alerts import ENRICHMENT_BACKLOG, alert_raise, alert_resolve
 from enrichment.classify import prototypes_for, summarize
-from memories.embeddings import active_spec
+from memories.embeddings import EmbeddedMemory, active_spec
 from memories.enrichment import (
     ClaimedMemory,
     EnrichmentResult,
@@ -55,6 +55,7 @@ from memories.enrichment import (
     pending_count,
 )
 from memories.services import memories_usage_reconcile
+from memories.signals import memories_embedded
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +187,28 @@ def _embed_and_apply(
     )
     settled |= applied
     outcome.enriched = len(applied)
+    _announce_embedded(results, applied, model=result.model)
+
+
+def _announce_embedded(results: list[EnrichmentResult], applied: set[str], *, model: str) -> None:
+    """Tell the features built on embeddings (near-duplicates) which memories have theirs
+    now. Their failure is logged and never fails the enrichment that already committed."""
+    if not applied:
+        return
+    embedded = [
+        EmbeddedMemory(r.memory.user_id, r.memory.id, r.vector)
+        for r in results
+        if r.memory.id in applied
+    ]
+    for receiver, response in memories_embedded.send_robust(
+        sender=EnrichmentResult, model=model, memories=embedded
+    ):
+        if isinstance(response, Exception):
+            logger.error(
+                "after enrichment, %s failed",
+                getattr(receiver, "__qualname__", receiver),
+                exc_info=response,
+            )
 
 
 def enrichment_run(*, memory_ids: list[str] | None = None) -> int:

@@ -312,3 +312,160 @@ def nearest_memories_sql(
         LIMIT %(limit)s
     """  # noqa: S608
     return sql, params
+
+
+# ---------------------------------------------------------------------------------------------
+# Neighbours of memories (near-duplicates)
+
+
+@dataclass(frozen=True)
+class EmbeddedMemory:
+    """A memory and the vector it was just embedded as (by the model named alongside)."""
+
+    user_id: int
+    memory_id: str
+    vector: Sequence[float]
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    memory_id: str
+    neighbour_id: str
+    similarity: float
+
+
+# Up to this many embeddings a user's neighbours are found by an exact scan of their rows
+# (a few ms, and exact); above it, through the HNSW index with iterative scan.
+EXACT_SCAN_MAX = 2000
+
+_SIZES_SQL = """
+SELECT u.id, (SELECT count(*) FROM (
+    SELECT 1 FROM enrichment_embedding e
+    WHERE e.user_id = u.id AND e.model = %(model)s LIMIT %(cap)s) AS capped)
+FROM unnest(%(users)s::bigint[]) AS u(id)
+"""
+
+# `+ 0` makes the order an expression no index serves: Postgres reads the user's rows by
+# the primary key (user_id leads it) and sorts them exactly, instead of walking a
+# partition-wide HNSW index that mostly holds other users' vectors.
+_EXACT_NEIGHBOURS_SQL = """
+SELECT src.memory_id, n.memory_id, n.similarity
+FROM unnest(%(users)s::bigint[], %(ids)s::uuid[], %(vectors)s::text[])
+     AS src(user_id, memory_id, vector)
+CROSS JOIN LATERAL (
+    SELECT e.memory_id,
+           1 - (e.embedding::{vector_type} <=> src.vector::{vector_type}) AS similarity
+    FROM enrichment_embedding e
+    WHERE e.user_id = src.user_id AND e.model = %(model)s AND e.dimensions = {dimensions}
+      AND e.memory_id <> src.memory_id
+    ORDER BY (e.embedding::{vector_type} <=> src.vector::{vector_type}) + 0
+    LIMIT %(limit)s
+) AS n
+WHERE n.similarity >= %(min_similarity)s
+"""
+
+
+def embedding_neighbours(
+    *, model: str, memories: Sequence[EmbeddedMemory], limit: int, min_similarity: float
+) -> list[Neighbour]:
+    """Each memory's `limit` nearest live memories of its own user, embedded by `model`,
+    that are at least `min_similarity` alike (cosine). Users with up to EXACT_SCAN_MAX
+    embeddings: one exact statement for all of them; bigger users: the search's HNSW query
+    with iterative scan, one per memory."""
+    if not memories:
+        return []
+    dimensions = len(memories[0].vector)
+    users = sorted({m.user_id for m in memories})
+    with connection.cursor() as cursor:
+        cursor.execute(_SIZES_SQL, {"model": model, "cap": EXACT_SCAN_MAX + 1, "users": users})
+        sizes = dict(cursor.fetchall())
+    small = [m for m in memories if sizes[m.user_id] <= EXACT_SCAN_MAX]
+    found: list[Neighbour] = []
+    if small:
+        sql = _EXACT_NEIGHBOURS_SQL.format(
+            vector_type=f"vector({int(dimensions)})", dimensions=int(dimensions)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                {
+                    "users": [m.user_id for m in small],
+                    "ids": [m.memory_id for m in small],
+                    "vectors": [vector_literal(m.vector) for m in small],
+                    "model": model,
+                    "limit": limit,
+                    "min_similarity": min_similarity,
+                },
+            )
+            found += [Neighbour(str(a), str(b), float(s)) for a, b, s in cursor.fetchall()]
+    for memory in memories:
+        if sizes[memory.user_id] <= EXACT_SCAN_MAX:
+            continue
+        hits = nearest_memories(
+            user_id=memory.user_id, model=model, vector=memory.vector, limit=limit + 1
+        )
+        found += [
+            Neighbour(memory.memory_id, hit.memory_id, hit.similarity)
+            for hit in hits
+            if hit.memory_id != memory.memory_id and hit.similarity >= min_similarity
+        ][:limit]
+    return found
+
+
+def embeddings_of_memories(
+    *, model: str, after: tuple[int, str] | None, user_ids: Sequence[int] | None, limit: int
+) -> list[EmbeddedMemory]:
+    """Up to `limit` stored embeddings by `model`, in (user, memory) order after `after`, of
+    `user_ids` only if given: what a backfill walks."""
+    after_user, after_memory = after or (0, "00000000-0000-0000-0000-000000000000")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.user_id, e.memory_id, e.embedding::text FROM enrichment_embedding e
+            WHERE e.model = %(model)s AND (e.user_id, e.memory_id) > (%(user)s, %(memory)s::uuid)
+              AND (%(users)s::bigint[] IS NULL OR e.user_id = ANY(%(users)s::bigint[]))
+            ORDER BY e.user_id, e.memory_id
+            LIMIT %(limit)s
+            """,
+            {
+                "model": model,
+                "user": after_user,
+                "memory": after_memory,
+                "users": list(user_ids) if user_ids is not None else None,
+                "limit": limit,
+            },
+        )
+        rows = cursor.fetchall()
+    return [
+        EmbeddedMemory(user_id, str(memory_id), [float(x) for x in text.strip("[]").split(",")])
+        for user_id, memory_id, text in rows
+    ]
+
+
+def embedding_similarities(
+    *, model: str, pairs: Sequence[tuple[int, str, str]]
+) -> list[tuple[str, str, float]]:
+    """The cosine similarity of each pair of one user's memories (user id, memory, memory),
+    embedded by `model`; a pair where either has no such embedding is left out."""
+    if not pairs:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT p.a, p.b, 1 - (a.embedding <=> b.embedding)
+            FROM unnest(%s::bigint[], %s::uuid[], %s::uuid[]) AS p(user_id, a, b)
+            JOIN enrichment_embedding a
+              ON a.user_id = p.user_id AND a.memory_id = p.a AND a.model = %s
+            JOIN enrichment_embedding b
+              ON b.user_id = p.user_id AND b.memory_id = p.b AND b.model = %s
+            WHERE a.dimensions = b.dimensions
+            """,
+            [
+                [user_id for user_id, _, _ in pairs],
+                [a for _, a, _ in pairs],
+                [b for _, _, b in pairs],
+                model,
+                model,
+            ],
+        )
+        return [(str(a), str(b), float(s)) for a, b, s in cursor.fetchall()]

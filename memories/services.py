@@ -252,6 +252,7 @@ def memory_restore(*, user: User, memory_id: uuid.UUID) -> Memory:
             with transaction.atomic():
                 deleted.update(
                     deleted_at=None,
+                    duplicate_of=None,
                     updated_at=now,
                     version=F("version") + 1,
                     enrichment_status=Memory.EnrichmentStatus.PENDING,
@@ -265,6 +266,55 @@ def memory_restore(*, user: User, memory_id: uuid.UUID) -> Memory:
             raise DuplicateContent(existing) from exc
     transaction.on_commit(_enrichment_kick)
     return memory_get(user=user, memory_id=memory_id)
+
+
+def memory_merge_into(*, user: User, kept_id: uuid.UUID, merged_id: uuid.UUID) -> list[str]:
+    """Merge one live memory into another (near-duplicates): `kept` gets the tags of
+    `merged` it lacks (one version on), and `merged` is soft-deleted as memory_delete does,
+    with `duplicate_of` = kept. Both rows are locked in id order, so two merges of one pair
+    cannot both go through. Returns the tags added to `kept`, for an undo. Raises
+    Memory.DoesNotExist when either is not the user's live memory."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = {
+            memory.pk: memory
+            for memory in Memory.objects.live()
+            .filter(user=user, pk__in=[kept_id, merged_id])
+            .order_by("pk")
+            .select_for_update()
+        }
+        if kept_id == merged_id or len(rows) != 2:
+            raise Memory.DoesNotExist(merged_id)
+        kept, merged = rows[kept_id], rows[merged_id]
+        added = [tag for tag in merged.tags if tag not in kept.tags]
+        if added:
+            Memory.objects.filter(pk=kept_id).update(
+                tags=[*kept.tags, *added], version=F("version") + 1, updated_at=now
+            )
+        Memory.objects.filter(pk=merged_id).update(
+            deleted_at=now, duplicate_of=kept_id, updated_at=now, version=F("version") + 1
+        )
+        usage_release(user_id=user.pk, limit_name=MAX_MEMORIES.name)
+        embeddings_forget(user_id=user.pk, memory_id=merged_id)
+    return added
+
+
+def memory_unmerge(
+    *, user: User, kept_id: uuid.UUID, merged_id: uuid.UUID, added_tags: list[str]
+) -> None:
+    """Undo memory_merge_into: `merged` is restored as memory_restore does (a slot taken
+    again, enriched anew) and the tags the merge added to `kept` are taken off it, those the
+    user has not removed since. Raises what memory_restore raises."""
+    with transaction.atomic():
+        memory_restore(user=user, memory_id=merged_id)
+        kept = Memory.objects.live().filter(user=user, pk=kept_id).select_for_update().first()
+        if kept is None or not set(added_tags) & set(kept.tags):
+            return
+        Memory.objects.filter(pk=kept_id).update(
+            tags=[tag for tag in kept.tags if tag not in added_tags],
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
 
 
 def memories_usage_reconcile() -> list[CounterCorrection]:

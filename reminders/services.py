@@ -288,3 +288,25 @@ def reminder_detect(*, memory: Memory, relative_to: dt.datetime | None = None) -
             source=Reminder.Source.DETECTED,
             phrase=found.phrase[:300],
         )
+
+
+def reminders_move(
+    *,
+    user: User,
+    from_memory_id: uuid.UUID,
+    to_memory_id: uuid.UUID,
+    reminder_ids: list[uuid.UUID] | None = None,
+) -> list[uuid.UUID]:
+    """Move a memory's reminders (all of them, or those of `reminder_ids` still on it) to
+    another memory of the user, in whatever state they are; returns the ids moved. A merge of
+    near-duplicates moves them, and its undo moves them back. The caller holds both memories'
+    locks."""
+    moved = Reminder.objects.filter(user=user, memory_id=from_memory_id)
+    if reminder_ids is not None:
+        moved = moved.filter(pk__in=reminder_ids)
+    ids = list(moved.values_list("pk", flat=True))
+    if ids:
+        Reminder.objects.filter(pk__in=ids).update(
+            memory_id=to_memory_id, updated_at=timezone.now()
+        )
+    return ids

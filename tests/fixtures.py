@@ -65,8 +65,8 @@ def api(user) -> APIClient:
 def _default_plans_exist(request, django_db_blocker):
     """Transactional tests (live_server, gunicorn) flush every table, data migrations included.
 
-    Before each database test, put the default plans back if a flush removed them, so every
-    test starts from the migrated state.
+    Before each database test, put the default plans and the near-duplicates seed (flag and
+    calibration) back if a flush removed them, so every test starts from the migrated state.
     """
     uses_db = request.node.get_closest_marker("django_db") or {
         "db",
@@ -75,10 +75,12 @@ def _default_plans_exist(request, django_db_blocker):
     } & set(request.fixturenames)
     if uses_db:
         from billing.migrations import _default_plans
+        from duplicates.migrations import _seed as near_duplicates_seed
 
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             _default_plans.ensure()
+            near_duplicates_seed.ensure()
     yield
 
 

@@ -32,7 +32,7 @@ from billing.limits import (
 )
 from billing.services import rate_limit_hit
 from core.idempotency import IdempotencyMixin
-from core.problems import Problem, ProblemSerializer
+from core.problems import Problem, ProblemSerializer, id_or_404
 from memories.api.serializers import (
     ConflictSerializer,
     ExportSerializer,
@@ -189,10 +189,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         return memory_queryset(user=self.request.user)
 
     def _memory_id(self) -> uuid.UUID:
-        try:
-            return uuid.UUID(self.kwargs["pk"])
-        except ValueError as exc:
-            raise Http404 from exc  # not a memory id: nothing to find
+        return id_or_404(self.kwargs["pk"])
 
     def list(self, request: Request) -> Response:
         # An empty parameter (`?kind=`) means no filter, as it always has.

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from core.idempotency import IdempotencyMixin
 from core.pagination import NewestFirstCursorPagination
-from core.problems import Problem, ProblemSerializer
+from core.problems import Problem, ProblemSerializer, id_or_404
 from memories.models import Memory
 from memories.selectors import memory_get
 from reminders.api.problems import time_in_the_past, too_many_reminders
@@ -43,13 +43,6 @@ from reminders.services import (
 _problem = OpenApiResponse(ProblemSerializer)
 
 
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise Http404 from exc  # not an id: nothing to find
-
-
 class SoonestFirstCursorPagination(NewestFirstCursorPagination):
     ordering = ("remind_at", "id")
 
@@ -62,7 +55,7 @@ class MemoryRemindersView(IdempotencyMixin, APIView):
     def get(self, request: Request, memory_id: str) -> Response:
         """The memory's reminders that have not ended (scheduled, snoozed, due), soonest first."""
         try:
-            memory = memory_get(user=request.user, memory_id=_uuid(memory_id))
+            memory = memory_get(user=request.user, memory_id=id_or_404(memory_id))
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         reminders = reminders_of_memory(user=request.user, memory_id=memory.pk)
@@ -86,7 +79,7 @@ class MemoryRemindersView(IdempotencyMixin, APIView):
         try:
             reminder = reminder_create(
                 user=request.user,
-                memory_id=_uuid(memory_id),
+                memory_id=id_or_404(memory_id),
                 remind_at=data["remind_at"],
                 recurrence=data.get("recurrence"),
             )
@@ -154,7 +147,9 @@ class ReminderDetailView(IdempotencyMixin, APIView):
         serializer.is_valid(raise_exception=True)
         try:
             reminder = reminder_update(
-                user=request.user, reminder_id=_uuid(reminder_id), changes=serializer.validated_data
+                user=request.user,
+                reminder_id=id_or_404(reminder_id),
+                changes=serializer.validated_data,
             )
         except Reminder.DoesNotExist as exc:
             raise Http404 from exc
@@ -167,7 +162,7 @@ class ReminderDetailView(IdempotencyMixin, APIView):
     @extend_schema(operation_id="reminders_delete", responses={204: None, 404: _problem})
     def delete(self, request: Request, reminder_id: str) -> Response:
         try:
-            reminder_delete(user=request.user, reminder_id=_uuid(reminder_id))
+            reminder_delete(user=request.user, reminder_id=id_or_404(reminder_id))
         except Reminder.DoesNotExist as exc:
             raise Http404 from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -179,7 +174,7 @@ class _ReminderActionView(IdempotencyMixin, APIView):
 
     def post(self, request: Request, reminder_id: str) -> Response:
         try:
-            reminder = self.act(request, _uuid(reminder_id))
+            reminder = self.act(request, id_or_404(reminder_id))
         except Reminder.DoesNotExist as exc:
             raise Http404 from exc
         return Response(ReminderSerializer(reminder).data)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data" / "near_duplicates"
+DATA = Path(__file__).resolve().parent.parent / "labelled"
 PAIRS = DATA / "pairs.jsonl"
 
 LABEL_BY_CATEGORY = {

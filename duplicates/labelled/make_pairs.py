@@ -3,7 +3,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python tests/data/near_duplicates/make_pairs.py
+    .venv/bin/python duplicates/labelled/make_pairs.py
 
 Deterministic and offline: a fixed random seed, fixed package and function lists, the hand-written
 texts below. At generation time it reads Debian package descriptions from the local apt lists
