@@ -16,7 +16,11 @@
 Torch uses --torch-threads threads (default: every core) in this process and in the worker
 alike. Each round resets the tables, inserts the memories, then times raw and the pipeline
 back to back (their order alternating between rounds); the ratio is taken per round.
-Targets (issue #4): local >= 0.8 x raw; openai >= 200 memories/s.
+- near-duplicates: the local pipeline with the `near_duplicates` flag off, then on for
+  everyone (the candidate search after each batch), on one worker.
+
+Targets (issue #4): local >= 0.8 x raw; openai >= 200 memories/s. Issue 16: the pipeline with
+near-duplicates on takes at most 1.1 x the time per memory it takes with them off.
 """
 
 from __future__ import annotations
@@ -458,6 +462,56 @@ def measure_openai(args, env, workdir, user_ids) -> dict:
     return {"latency_s": OPENAI_LATENCY, **result}
 
 
+def set_near_duplicates_flag(on: bool) -> None:
+    """Everyone in or out of the flag; saved (not updated) so waffle drops its cached copy
+    and the worker reads the new state."""
+    from waffle import get_waffle_flag_model
+
+    flag = get_waffle_flag_model().objects.get(name="near_duplicates")
+    flag.everyone = on
+    flag.save()
+
+
+def measure_near_duplicates(args, env, workdir, user_ids) -> dict:
+    """The local pipeline with the near_duplicates flag off and on for everyone (issue 16:
+    the candidate search may add at most 10 % per memory), on the same worker, the order
+    alternating between rounds; the ratio is taken per round."""
+    from duplicates.models import Pair
+
+    fields = memory_fields(args.memories, seed=args.seed)
+
+    def run_round(number: int) -> dict:
+        run: dict = {}
+        for on in (False, True) if number % 2 == 0 else (True, False):
+            step = "on" if on else "off"
+            reset_memories()
+            insert_pending(fields, user_ids)
+            set_near_duplicates_flag(on)
+            with other_load(run, f"other_load_{step}"):
+                run[f"{step}_seconds"] = enrich_all(len(fields), timeout=args.timeout)
+            run[f"{step}_ms_per_memory"] = 1000 * run[f"{step}_seconds"] / len(fields)
+            if on:
+                run["pairs"] = Pair.objects.count()
+        run["ratio"] = run["on_seconds"] / run["off_seconds"]
+        return run
+
+    def describe(run: dict) -> str:
+        return (
+            f"off {run['off_ms_per_memory']:.2f} ms/memory, on {run['on_ms_per_memory']:.2f}, "
+            f"ratio {run['ratio']:.3f}, {run['pairs']} pairs"
+        )
+
+    try:
+        with celery_worker({**env, "AI_PROVIDER": "local"}, workdir / "worker-nd.log"):
+            reset_memories()
+            set_near_duplicates_flag(True)  # warm up both paths
+            insert_pending(memory_fields(256, seed=args.seed + 1), user_ids)
+            enrich_all(256, timeout=600)
+            return quiet_rounds(args, "near-duplicates", run_round, describe)
+    finally:
+        set_near_duplicates_flag(False)
+
+
 # --- Where an in-process batch's time goes (--profile) ------------------------------------
 
 # (module, attribute) of the steps timed; a step missing from the code is reported as such.
@@ -623,6 +677,9 @@ def main() -> int:
         help="cores other processes may keep busy during a round before it is run again",
     )
     parser.add_argument("--extra-rounds", type=int, default=3, help="for disturbed rounds")
+    parser.add_argument(
+        "--near-duplicates-only", action="store_true", help="only the flag off/on comparison"
+    )
     args = parser.parse_args()
     if args.quick:
         args.memories, args.rounds = 512, 2
@@ -666,6 +723,9 @@ def main() -> int:
             print("in-process profile", flush=True)
             report["profile"] = profile_in_process(args, user_ids, model)
             print(json.dumps(report["profile"], indent=2), flush=True)
+        near_duplicates = measure_near_duplicates(args, env, workdir, user_ids)
+        if args.near_duplicates_only:
+            return _near_duplicates_report(report, near_duplicates)
         local = measure_local(args, env, workdir, user_ids, model)
         openai = measure_openai(args, env, workdir, user_ids)
 
@@ -686,16 +746,39 @@ def main() -> int:
         "calls_per_round": median(openai["runs"], "calls"),
         **openai,
     }
+    _add_near_duplicates(report, near_duplicates)
     report["targets_met"] = {
         "local_pipeline_at_least_0.8_raw": report["local"]["ratio_median_of_rounds"] >= 0.8,
         "openai_at_least_200_per_s": report["openai"]["per_s"] >= 200,
+        "near_duplicates_at_most_1.1x": report["near_duplicates"]["ratio_median_of_rounds"] <= 1.1,
     }
     print(json.dumps({k: v for k, v in report.items() if k != "profile"}, indent=2))
     save_results("enrich.json", report)
     print_targets(report["targets_met"])
-    for name in ("local", "openai"):
+    for name in ("local", "openai", "near_duplicates"):
         if not report[name]["quiet"]:
             print(f"NOISY  {name}: too few undisturbed rounds; medians include disturbed ones")
+    return 0
+
+
+def _add_near_duplicates(report: dict, measured: dict) -> None:
+    runs = measured["runs"]
+    report["near_duplicates"] = {
+        "off_ms_per_memory": statistics.median(run["off_ms_per_memory"] for run in runs),
+        "on_ms_per_memory": statistics.median(run["on_ms_per_memory"] for run in runs),
+        "ratio_median_of_rounds": statistics.median(run["ratio"] for run in runs),
+        "pairs": statistics.median(run["pairs"] for run in runs),
+        **measured,
+    }
+
+
+def _near_duplicates_report(report: dict, measured: dict) -> int:
+    """--near-duplicates-only: print (not saved: the results file holds whole runs)."""
+    _add_near_duplicates(report, measured)
+    print(json.dumps(report["near_duplicates"], indent=2))
+    print_targets(
+        {"near_duplicates_at_most_1.1x": report["near_duplicates"]["ratio_median_of_rounds"] <= 1.1}
+    )
     return 0
 
 

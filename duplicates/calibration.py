@@ -108,13 +108,17 @@ def _row(threshold: float, pairs: list[LabelledPair], similarities: list[float])
 
 
 def _lowest_steady(rows: list[Row], precision: Callable[[Row], float]) -> float:
-    """The lowest threshold from which `precision` stays at or above the target."""
-    chosen = rows[-1].threshold
-    for row in reversed(rows):
-        if precision(row) < TARGET_PRECISION:
+    """The lowest threshold from which `precision` stays at or above the target; of the
+    thresholds that call the same pairs as that one, the highest (nothing in the set tells
+    them apart, and the higher is the safer on pairs it has not seen)."""
+    lowest = len(rows) - 1
+    for i in range(len(rows) - 1, -1, -1):
+        if precision(rows[i]) < TARGET_PRECISION:
             break
-        chosen = row.threshold
-    return chosen
+        lowest = i
+    while lowest + 1 < len(rows) and rows[lowest + 1].called == rows[lowest].called:
+        lowest += 1
+    return rows[lowest].threshold
 
 
 def calibrate(
@@ -137,8 +141,9 @@ def calibrate(
     return Result(model, len(pairs), similarities, rows, t_high, t_low)
 
 
-def report(result: Result, *, every: float = 0.05) -> list[str]:
-    """The table the command prints and docs/near-duplicates.md shows (Markdown)."""
+def report(result: Result) -> list[str]:
+    """The table the command prints and docs/near-duplicates.md shows (Markdown): every 0.05
+    from 0.2, every 0.01 from 0.9, and the chosen thresholds."""
     lines = [
         "| threshold | near-duplicate precision | recall | called | related precision "
         "| related recall |",
@@ -147,20 +152,17 @@ def report(result: Result, *, every: float = 0.05) -> list[str]:
     marks = {result.t_high: " (t_high)", result.t_low: " (t_low)"}
     if result.t_high == result.t_low:
         marks[result.t_high] = " (t_high = t_low)"
-    shown = [
-        row
-        for row in result.rows
-        if row.threshold in marks
-        or abs(row.threshold / every - round(row.threshold / every)) < 1e-6
-    ]
-    for row in shown:
-        if row.threshold < 0.2 and row.threshold not in marks:
-            continue
-        lines.append(
-            f"| {row.threshold:.3f}{marks.get(row.threshold, '')} | {row.precision:.3f} "
-            f"| {row.recall:.3f} | {row.called} | {row.related_precision:.3f} "
-            f"| {row.related_recall:.3f} |"
-        )
+
+    def on_grid(threshold: float, every: float) -> bool:
+        return abs(threshold / every - round(threshold / every)) < 1e-6
+
+    for row in result.rows:
+        t = row.threshold
+        if t in marks or (t >= 0.2 and on_grid(t, 0.05)) or (t >= 0.9 and on_grid(t, 0.01)):
+            lines.append(
+                f"| {t:.3f}{marks.get(t, '')} | {row.precision:.3f} | {row.recall:.3f} "
+                f"| {row.called} | {row.related_precision:.3f} | {row.related_recall:.3f} |"
+            )
     return lines
 
 

@@ -42,13 +42,17 @@ def pair_get(*, user: User, pair_id: uuid.UUID) -> Pair:
 
 
 def related_of(*, user: User, memory_id: uuid.UUID, limit: int = 10) -> list[tuple[Pair, str]]:
-    """The memories found alike to this one (either band, not dismissed or merged), most
-    alike first, each as (pair, the other memory's id); none outside the flag."""
+    """The memories found alike to this one, most alike first, each as (pair, the other
+    memory's id): open pairs of either band, and pairs the user chose to keep both of (not
+    the same thing, still alike); none outside the flag."""
     if not flag_active_for_user(FLAG, user):
         return []
     pairs = (
         _live_pairs(user=user)
-        .filter(Q(first_id=memory_id) | Q(second_id=memory_id), state=Pair.State.OPEN)
+        .filter(
+            Q(first_id=memory_id) | Q(second_id=memory_id),
+            state__in=[Pair.State.OPEN, Pair.State.DISMISSED],
+        )
         .order_by("-similarity", "id")[:limit]
     )
     return [

@@ -349,16 +349,20 @@ FROM unnest(%(users)s::bigint[]) AS u(id)
 # the primary key (user_id leads it) and sorts them exactly, instead of walking a
 # partition-wide HNSW index that mostly holds other users' vectors.
 _EXACT_NEIGHBOURS_SQL = """
+WITH src AS MATERIALIZED (  -- each vector parsed once, not once per row it is compared to
+    SELECT user_id, memory_id, vector::{vector_type} AS vector
+    FROM unnest(%(users)s::bigint[], %(ids)s::uuid[], %(vectors)s::text[])
+         AS given(user_id, memory_id, vector)
+)
 SELECT src.memory_id, n.memory_id, n.similarity
-FROM unnest(%(users)s::bigint[], %(ids)s::uuid[], %(vectors)s::text[])
-     AS src(user_id, memory_id, vector)
+FROM src
 CROSS JOIN LATERAL (
     SELECT e.memory_id,
-           1 - (e.embedding::{vector_type} <=> src.vector::{vector_type}) AS similarity
+           1 - (e.embedding::{vector_type} <=> src.vector) AS similarity
     FROM enrichment_embedding e
     WHERE e.user_id = src.user_id AND e.model = %(model)s AND e.dimensions = {dimensions}
       AND e.memory_id <> src.memory_id
-    ORDER BY (e.embedding::{vector_type} <=> src.vector::{vector_type}) + 0
+    ORDER BY (e.embedding::{vector_type} <=> src.vector) + 0
     LIMIT %(limit)s
 ) AS n
 WHERE n.similarity >= %(min_similarity)s

@@ -13,10 +13,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from duplicates.models import Pair
 from memories import services
 from memories.models import Memory
 from reminders.tests.factories import ReminderFactory
 from tests.test_pwa import capture
+from tests.test_pwa_duplicates import NEWER, OLDER, near_duplicates_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -245,3 +247,43 @@ def test_search_inbox_settings_and_not_found(gunicorn_server, page):
     page.goto(f"{gunicorn_server}/some/unknown/route")
     page.get_by_role("heading", name="Page not found").wait_for()
     audit(page, "not-found")
+
+
+def pair_of(user: User, a: Memory, b: Memory, similarity: float, band: str) -> Pair:
+    """A pair as the worker stores it (no worker here): `first` has the lower id."""
+    first, second = sorted((a, b), key=lambda memory: str(memory.pk))
+    return Pair.objects.create(
+        user=user,
+        first=first,
+        second=second,
+        similarity=similarity,
+        band=band,
+        model="all-MiniLM-L6-v2",
+    )
+
+
+def test_possible_duplicates_and_related_memories(gunicorn_server, page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sign_up(page, gunicorn_server, "alan@example.com")
+    alan = User.objects.get(email="alan@example.com")
+    near_duplicates_for(alan)
+    capture(page, OLDER, "errands")
+    capture(page, NEWER, "friday, laundry")
+    capture(page, "Drop the winter coats at the cleaners in October", "errands")
+    older, newer, coats = (
+        Memory.objects.get(user=alan, content=text)
+        for text in (OLDER, NEWER, "Drop the winter coats at the cleaners in October")
+    )
+    pair_of(alan, older, newer, 0.9874, "duplicate")
+    pair_of(alan, older, coats, 0.71, "related")
+
+    page.reload()
+    page.get_by_role("link", name="Possible duplicates").click()
+    pairs = page.get_by_role("list", name="Possible duplicates")
+    pairs.get_by_role("listitem").first.wait_for()
+    audit(page, "duplicates")
+
+    pairs.get_by_role("region", name="Kept").get_by_role("link").click()
+    related = page.get_by_role("list", name="Related memories")
+    related.get_by_role("listitem").nth(1).wait_for()
+    audit(page, "memory-related", show=related)

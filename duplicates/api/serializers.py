@@ -44,4 +44,4 @@ class MergeSerializer(serializers.Serializer):
 class RelatedSerializer(serializers.Serializer):
     memory = MemorySerializer()
     similarity = serializers.FloatField()
-    near_duplicate = serializers.BooleanField(help_text="also a candidate to merge")
+    near_duplicate = serializers.BooleanField(help_text="also a candidate to merge, still open")

@@ -172,7 +172,8 @@ class RelatedView(APIView):
                 {
                     "memory": memory_representation(other),
                     "similarity": round(pair.similarity, 4),
-                    "near_duplicate": pair.band == Pair.Band.DUPLICATE,
+                    "near_duplicate": pair.band == Pair.Band.DUPLICATE
+                    and pair.state == Pair.State.OPEN,
                 }
             )
         return Response(related)

@@ -183,6 +183,10 @@ def test_keep_both_is_for_good_even_after_edits(user, api, pair):
     assert pair.state == Pair.State.DISMISSED
     assert api.get("/api/v1/near-duplicates").json()["count"] == 0
     assert api.post(url(pair, "dismiss")).status_code == 200  # the same answer again
+    # Kept apart, still alike: the memory still shows the other as related.
+    [related] = api.get(f"/api/v1/memories/{pair.first_id}/related").json()
+    assert related["memory"]["id"] == str(pair.second_id)
+    assert related["near_duplicate"] is False
     assert api.post(url(pair, "merge")).json()["code"] == "pair_decided"
 
 

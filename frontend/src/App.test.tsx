@@ -97,4 +97,34 @@ describe("App", () => {
     expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
     expect(calls.some((c) => c.url === "/api/v1/auth/logout" && c.init.method === "POST")).toBe(true);
   });
+
+  it("shows the Possible duplicates link only while there are pairs, and opens the screen", async () => {
+    let open = 1;
+    const pairs = () => ({
+      count: open,
+      results: open
+        ? [{ id: "p1", memory: memory("m1", "Dry cleaning 4411"), similar: memory("m2", "Dry cleaning #4411"), similarity: 0.99, same_link: false, state: "open" }]
+        : [],
+    });
+    stubFetch((url) => {
+      if (url === "/api/v1/me") return json(me);
+      if (url.startsWith("/api/v1/near-duplicates/p1/dismiss")) {
+        open = 0;
+        return json({ ...pairs(), state: "dismissed" });
+      }
+      if (url.startsWith("/api/v1/near-duplicates")) return json(pairs());
+      return json({ results: [], next: null, count: 0 });
+    });
+    render(
+      <MemoryRouter initialEntries={["/"]}>
+        <App />
+      </MemoryRouter>,
+    );
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("link", { name: "Possible duplicates" }));
+    const list = await screen.findByRole("list", { name: "Possible duplicates" });
+    await user.click(await within(list).findByRole("button", { name: "Keep both" }));
+    await vi.waitFor(() => expect(screen.queryByRole("link", { name: "Possible duplicates" })).not.toBeInTheDocument());
+    expect(screen.getByText(/No possible duplicates left/)).toBeInTheDocument();
+  });
 });

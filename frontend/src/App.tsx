@@ -6,6 +6,7 @@ import { MemoriesScreen } from "./screens/MemoriesScreen";
 import { NotFound } from "./screens/NotFound";
 import { SignIn } from "./screens/SignIn";
 import { SessionContext, timeZoneToDefault } from "./lib/session";
+import { useDuplicatesCount } from "./lib/useDuplicatesCount";
 import { useInboxCount } from "./lib/useInboxCount";
 import { browserTimeZone } from "./lib/zonedTime";
 
@@ -13,6 +14,9 @@ import { browserTimeZone } from "./lib/zonedTime";
 const MemoryScreen = lazy(() => import("./screens/MemoryScreen").then((m) => ({ default: m.MemoryScreen })));
 const SearchScreen = lazy(() => import("./screens/SearchScreen").then((m) => ({ default: m.SearchScreen })));
 const InboxScreen = lazy(() => import("./screens/InboxScreen").then((m) => ({ default: m.InboxScreen })));
+const DuplicatesScreen = lazy(() =>
+  import("./screens/DuplicatesScreen").then((m) => ({ default: m.DuplicatesScreen })),
+);
 const SettingsScreen = lazy(() => import("./screens/SettingsScreen").then((m) => ({ default: m.SettingsScreen })));
 
 function ScreenLoading() {
@@ -116,10 +120,11 @@ interface SignedInProps {
   onUnauthorized: () => void;
 }
 
-/** The app of a signed-in account: its session for the screens, the inbox count for the
- * navigation, and the browser's time zone given to a new account. */
+/** The app of a signed-in account: its session for the screens, the inbox and duplicates
+ * counts for the navigation, and the browser's time zone given to a new account. */
 function SignedIn({ user, setUser, onSignOut, signingOut, onUnauthorized: signedOut }: SignedInProps) {
   const inboxCount = useInboxCount(signedOut);
+  const duplicatesCount = useDuplicatesCount(signedOut);
   const session = useMemo(() => ({ user, setUser }), [user, setUser]);
 
   useEffect(() => {
@@ -129,7 +134,13 @@ function SignedIn({ user, setUser, onSignOut, signingOut, onUnauthorized: signed
 
   return (
     <SessionContext.Provider value={session}>
-      <AppShell user={user} onSignOut={onSignOut} signingOut={signingOut} inboxCount={inboxCount}>
+      <AppShell
+        user={user}
+        onSignOut={onSignOut}
+        signingOut={signingOut}
+        inboxCount={inboxCount}
+        duplicatesCount={duplicatesCount}
+      >
         <Suspense fallback={<ScreenLoading />}>
           <Routes>
             <Route path="/" element={<MemoriesScreen onUnauthorized={signedOut} />} />
@@ -137,6 +148,7 @@ function SignedIn({ user, setUser, onSignOut, signingOut, onUnauthorized: signed
             <Route path="/memories/:id" element={<MemoryScreen onUnauthorized={signedOut} />} />
             <Route path="/search" element={<SearchScreen onUnauthorized={signedOut} />} />
             <Route path="/inbox" element={<InboxScreen onUnauthorized={signedOut} />} />
+            <Route path="/duplicates" element={<DuplicatesScreen onUnauthorized={signedOut} />} />
             <Route path="/settings" element={<SettingsScreen onUnauthorized={signedOut} />} />
             <Route path="*" element={<NotFound />} />
           </Routes>

@@ -25,6 +25,10 @@ export type SignupResponse = Schemas["SignupResponse"];
 export type SearchResult = Schemas["SearchResult"];
 export type SearchHit = Schemas["SearchHit"];
 export type SearchQuery = operations["search"]["parameters"]["query"];
+export type Pair = Schemas["Pair"];
+export type PairList = Schemas["PairList"];
+export type PairMerge = Schemas["Merge"];
+export type Related = Schemas["Related"];
 /** The `mode` of a search (the schema types it as an open string, so the choices are listed here). */
 export type SearchMode = "auto" | "semantic" | "keyword" | "hybrid";
 export const SEARCH_MODES: readonly SearchMode[] = ["auto", "semantic", "keyword", "hybrid"];
@@ -285,6 +289,37 @@ export const api = {
       method: "DELETE",
       headers: { "Idempotency-Key": idempotencyKey },
     }),
+
+  /** Open near-duplicate pairs, most alike first; `count` is all of them (none outside the
+   * `near_duplicates` flag). */
+  nearDuplicates: (limit?: number, signal?: AbortSignal) =>
+    request<PairList>(`/api/v1/near-duplicates${limit ? `?limit=${limit}` : ""}`, { signal }),
+
+  /** Keeps the pair's older memory (with both memories' tags) and deletes the newer one;
+   * undoable until `undo_until`. */
+  mergePair: (id: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<PairMerge>(`/api/v1/near-duplicates/${encodeURIComponent(id)}/merge`, {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  /** Takes a merge back: both memories as they were, the pair open again. */
+  undoMerge: (id: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<Pair>(`/api/v1/near-duplicates/${encodeURIComponent(id)}/undo`, {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  /** "Keep both": the pair is never suggested again. */
+  dismissPair: (id: string, idempotencyKey: string = newIdempotencyKey()) =>
+    request<Pair>(`/api/v1/near-duplicates/${encodeURIComponent(id)}/dismiss`, {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+    }),
+
+  /** Memories alike to this one, most alike first. */
+  relatedMemories: (memoryId: string, signal?: AbortSignal) =>
+    request<Related[]>(`/api/v1/memories/${encodeURIComponent(memoryId)}/related`, { signal }),
 
   listTokens: (cursor?: string | null, signal?: AbortSignal) => {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { NavLink } from "react-router";
-import { Bell, BookOpen, LogOut, Search, Settings } from "lucide-react";
+import { Bell, BookOpen, Copy, LogOut, Search, Settings } from "lucide-react";
 import type { User } from "../api/client";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { NoticeProvider } from "./Notice";
@@ -11,6 +11,8 @@ interface Props {
   signingOut?: boolean;
   /** Due reminders: the Inbox link reads "Inbox 3". */
   inboxCount?: number;
+  /** Open near-duplicate pairs: the "Possible duplicates" link shows only when there are any. */
+  duplicatesCount?: number;
   children: ReactNode;
 }
 
@@ -19,12 +21,21 @@ const NAV = [
   { to: "/", label: "Memories", Icon: BookOpen },
   { to: "/search", label: "Search", Icon: Search },
   { to: "/inbox", label: "Inbox", Icon: Bell },
+  { to: "/duplicates", label: "Possible duplicates", Icon: Copy },
   { to: "/settings", label: "Settings", Icon: Settings },
 ] as const;
 
 const navClass = ({ isActive }: { isActive: boolean }) => (isActive ? "nav-link active" : "nav-link");
 
-export function AppShell({ user, onSignOut, signingOut = false, inboxCount = 0, children }: Props) {
+export function AppShell({
+  user,
+  onSignOut,
+  signingOut = false,
+  inboxCount = 0,
+  duplicatesCount = 0,
+  children,
+}: Props) {
+  const shown = NAV.filter(({ to }) => to !== "/duplicates" || duplicatesCount > 0);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -42,7 +53,7 @@ export function AppShell({ user, onSignOut, signingOut = false, inboxCount = 0, 
         </div>
       </header>
       <nav className="nav" aria-label="Main">
-        {NAV.map(({ to, label, Icon }) => (
+        {shown.map(({ to, label, Icon }) => (
           <NavLink key={to} to={to} end={to === "/"} className={navClass}>
             <Icon aria-hidden="true" size={18} />
             <span>{label}</span>

@@ -1,6 +1,7 @@
 import { useContext, useState, type FormEvent } from "react";
 import { Save } from "lucide-react";
 import { ApiError, api, newIdempotencyKey, type MemoryCreate, type MemorySave } from "../api/client";
+import { announceMemorySaved } from "../lib/memoryEvents";
 import { SessionContext } from "../lib/session";
 import { parseTags } from "../lib/tags";
 import { fromDateTimeLocal } from "../lib/zonedTime";
@@ -53,6 +54,7 @@ export function CaptureForm({ onSaved }: Props) {
     try {
       const saved = await api.createMemory(toMemoryCreate(fields), idempotencyKey);
       onSaved(saved);
+      if (!saved.duplicate) announceMemorySaved();
       setFields(EMPTY);
       setIdempotencyKey(newIdempotencyKey());
       setMessage(saved.duplicate ? "You had already saved this." : "Saved.");

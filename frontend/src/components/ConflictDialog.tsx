@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
-import { diffWords } from "diff";
 import type { Memory } from "../api/client";
+import { TextDiff } from "./TextDiff";
 import {
   EDITABLE_FIELDS,
   FIELD_LABELS,
@@ -29,26 +29,11 @@ function display(field: EditableField, value: Editable[EditableField]): string {
   return field === "tags" ? (value as string[]).join(", ") : String(value);
 }
 
+// The server's copy is the "before" of the comparison, the user's the "after".
 const SIDES = [
-  { side: "mine", label: "Your version", heading: "Your version" },
-  { side: "theirs", label: "Their version", heading: "On the server" },
+  { show: "after", label: "Your version", heading: "Your version" },
+  { show: "before", label: "Their version", heading: "On the server" },
 ] as const;
-
-/** One side of a field's comparison: the text with the other side's differences marked. */
-function Side({ before, after, side }: { before: string; after: string; side: "mine" | "theirs" }) {
-  const parts = diffWords(before, after);
-  return (
-    <p className="conflict-text">
-      {parts.map((part, index) => {
-        if (side === "theirs" && part.added) return null;
-        if (side === "mine" && part.removed) return null;
-        if (part.added) return <ins key={index}>{part.value}</ins>;
-        if (part.removed) return <del key={index}>{part.value}</del>;
-        return <span key={index}>{part.value}</span>;
-      })}
-    </p>
-  );
-}
 
 /** PWA.md's "Edit conflict": both versions side by side, differences marked; "Keep mine",
  * "Keep theirs", or "Merge" (the text in an editor, "Merged text", then "Save merge"). */
@@ -97,13 +82,13 @@ export function ConflictDialog({ base, mine, theirs, busy, error, onResolve, onK
         {result.conflicts.length === 0 && " It kept changing while your edit was being merged."}
       </p>
       <div className="conflict-columns">
-        {SIDES.map(({ side, label, heading }) => (
-          <section key={side} aria-label={label}>
+        {SIDES.map(({ show, label, heading }) => (
+          <section key={show} aria-label={label}>
             <h3>{heading}</h3>
             {shown.map((field) => (
               <div key={field} className="conflict-field">
                 <h4>{FIELD_LABELS[field]}</h4>
-                <Side before={display(field, server[field])} after={display(field, mine[field])} side={side} />
+                <TextDiff before={display(field, server[field])} after={display(field, mine[field])} show={show} />
               </div>
             ))}
           </section>

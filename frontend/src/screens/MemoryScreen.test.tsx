@@ -36,7 +36,7 @@ function renderScreen(onUnauthorized = vi.fn()) {
 /** Answers GET with `original`, and each PATCH with the next of `patches`. */
 function server(patches: Response[]) {
   return stubFetch((url, init) => {
-    if (url.endsWith("/reminders")) return json([]);
+    if (url.endsWith("/reminders") || url.endsWith("/related")) return json([]);
     if ((init.method ?? "GET") === "GET") return json(original);
     const next = patches.shift();
     if (!next) throw new Error("unexpected request");
@@ -131,7 +131,7 @@ describe("MemoryScreen", () => {
     const calls = stubFetch((url, init) => {
       if (init.method === "DELETE") return new Response(null, { status: 204 });
       if (url.endsWith("/restore")) return json({ ...original, version: 4 });
-      if (url.endsWith("/reminders")) return json([]);
+      if (url.endsWith("/reminders") || url.endsWith("/related")) return json([]);
       return json(original);
     });
     const restored = vi.fn();
@@ -151,6 +151,7 @@ describe("MemoryScreen", () => {
     expect(calls.map((call) => `${call.init.method ?? "GET"} ${call.url}`)).toEqual([
       `GET /api/v1/memories/${ID}`,
       `GET /api/v1/memories/${ID}/reminders`,
+      `GET /api/v1/memories/${ID}/related`,
       `DELETE /api/v1/memories/${ID}`,
       `POST /api/v1/memories/${ID}/restore`,
     ]);
@@ -174,5 +175,36 @@ describe("MemoryScreen", () => {
     await editContent("Same as another");
     expect(await screen.findByRole("alert")).toHaveTextContent("Another memory already has this content.");
     expect(screen.getByRole("textbox", { name: "Memory" })).toHaveValue("Same as another");
+  });
+
+  it("lists related memories with a link and an excerpt, and shows nothing when there are none", async () => {
+    const alike = memory("m-alike", "Buy flour, eggs and sugar for the cake on Sunday", { title: "Baking" });
+    const twin = memory("m-twin", "Buy flour and eggs!");
+    stubFetch((url) => {
+      if (url.endsWith("/reminders")) return json([]);
+      if (url.endsWith("/related"))
+        return json([
+          { memory: twin, similarity: 0.98, near_duplicate: true },
+          { memory: alike, similarity: 0.8, near_duplicate: false },
+        ]);
+      return json(original);
+    });
+    renderScreen();
+
+    const list = await screen.findByRole("list", { name: "Related memories" });
+    const rows = within(list).getAllByRole("listitem");
+    expect(rows).toHaveLength(2);
+    expect(within(rows[0]!).getByRole("link", { name: "Buy flour and eggs!" })).toHaveAttribute("href", "/memories/m-twin");
+    expect(rows[0]).toHaveTextContent("Possible duplicate");
+    expect(within(rows[1]!).getByRole("link", { name: "Baking" })).toHaveAttribute("href", "/memories/m-alike");
+    expect(rows[1]).toHaveTextContent("Buy flour, eggs and sugar for the cake on Sunday");
+    expect(rows[1]).not.toHaveTextContent("Possible duplicate");
+    cleanup();
+
+    const calls = server([]);
+    renderScreen();
+    expect(await screen.findByRole("heading", { name: "Shopping" })).toBeInTheDocument();
+    await vi.waitFor(() => expect(calls.some((call) => call.url.endsWith("/related"))).toBe(true));
+    expect(screen.queryByRole("heading", { name: "Related memories" })).not.toBeInTheDocument();
   });
 });

@@ -6,10 +6,11 @@ import { ConflictDialog } from "../components/ConflictDialog";
 import { MemoryFields, type MemoryFieldValues } from "../components/MemoryFields";
 import { MemoryMeta } from "../components/MemoryList";
 import { MemoryReminders } from "../components/MemoryReminders";
+import { RelatedMemories } from "../components/RelatedMemories";
 import { useNotice } from "../components/Notice";
 import { saveEdit, type EditOutcome } from "../lib/editMemory";
 import { editableOf, threeWayMerge, type Editable } from "../lib/merge";
-import { announceRestored } from "../lib/memoryEvents";
+import { announceMemorySaved, announceRestored } from "../lib/memoryEvents";
 import { headline, parseTags } from "../lib/tags";
 
 interface Props {
@@ -99,7 +100,10 @@ export function MemoryScreen({ onUnauthorized }: Props) {
     setError("");
     try {
       const result = await outcome;
-      if (result.kind === "saved") finishEditing(result.memory);
+      if (result.kind === "saved") {
+        finishEditing(result.memory);
+        announceMemorySaved(); // the new text is embedded again, and may now be a duplicate
+      }
       else setConflict(result);
     } catch (caught) {
       failed(caught, "Could not save your changes. Please try again.");
@@ -249,6 +253,7 @@ export function MemoryScreen({ onUnauthorized }: Props) {
             </button>
           </div>
           <MemoryReminders memoryId={memory.id} content={memory.content} onUnauthorized={onUnauthorized} />
+          <RelatedMemories memoryId={memory.id} onUnauthorized={onUnauthorized} />
         </>
       )}
       {conflict && (
