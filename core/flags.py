@@ -59,3 +59,11 @@ def flag_active_user_ids(flag_name: str, user_ids: Iterable[int]) -> set[int]:
             if flag_active_for_user(flag_name, user):
                 active.add(user.pk)
     return active
+
+
+def flag_add_user(flag_name: str, user) -> None:
+    """List `user` on the flag (waffle's "users"), whatever its percentage says. Raises
+    the flag model's DoesNotExist for a flag that is not there."""
+    flag = get_waffle_flag_model().objects.get(name=flag_name)
+    flag.users.add(user)
+    flag.flush()  # waffle caches the flag's users

@@ -41,7 +41,9 @@ class Pair(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    first = models.ForeignKey("memories.Memory", on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(  # pair_once leads with it
+        "memories.Memory", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     second = models.ForeignKey(
         "memories.Memory", on_delete=models.CASCADE, related_name="+", db_index=False
     )

@@ -61,6 +61,9 @@ def cmd_web(_: argparse.Namespace) -> int:
         stack.DEMO_PASSWORD,
         "--staff",
         "--exists-ok",
+        # The demo shows every feature, the soft-launched ones too.
+        "--flag",
+        "near_duplicates",
     )
     port = os.environ.get("PORT", "8000")
     print(

@@ -71,3 +71,21 @@ def test_setplan_names_what_is_wrong():
         call_command("setplan", "nobody@example.com", "pro")
     with pytest.raises(CommandError, match="no plan named 'gold'"):
         call_command("setplan", "g@example.com", "gold")
+
+
+def test_createuser_lists_the_new_account_on_a_feature_flag():
+    from core.flags import flag_active_for_user
+
+    call_command(
+        "createuser", "--email", "f@example.com", "--password", "a long passphrase 3",
+        "--flag", "near_duplicates",
+    )  # fmt: skip
+    user = User.objects.get(email="f@example.com")
+    assert flag_active_for_user("near_duplicates", user) is True  # the flag itself is off
+    assert flag_active_for_user("near_duplicates", UserFactory()) is False
+    with pytest.raises(CommandError, match="no feature flag named nope"):
+        call_command(
+            "createuser", "--email", "g@example.com", "--password", "a long passphrase 4",
+            "--flag", "nope",
+        )  # fmt: skip
+    assert not User.objects.filter(email="g@example.com").exists()
