@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import { Link } from "react-router";
 import { Combine, Copy } from "lucide-react";
 import { ApiError, api, type Memory, type Pair } from "../api/client";
@@ -7,16 +7,13 @@ import { useNotice } from "../components/Notice";
 import { TextDiff } from "../components/TextDiff";
 import { announceDuplicatesChanged, announceRestored } from "../lib/memoryEvents";
 import { headline } from "../lib/tags";
+import { problemMessage, useCountedList } from "../lib/useCountedList";
 
 interface Props {
   onUnauthorized: () => void;
 }
 
-type Load = { state: "loading" } | { state: "ready" } | { state: "error"; message: string };
-
-function message(caught: unknown, fallback: string): string {
-  return caught instanceof ApiError ? caught.detail : fallback;
-}
+const fetchPairsPage = (signal?: AbortSignal) => api.nearDuplicates(undefined, signal);
 
 /** "97.4 % alike": rounded down, so a pair that is not identical never reads 100 %. */
 export function alikeness(similarity: number): string {
@@ -98,35 +95,14 @@ function PairItem({ pair, busy, onMerge, onKeepBoth }: PairItemProps) {
  * (undoable from the notice) and "Keep both". */
 export function DuplicatesScreen({ onUnauthorized }: Props) {
   const notice = useNotice();
-  const [load, setLoad] = useState<Load>({ state: "loading" });
-  const [pairs, setPairs] = useState<Pair[]>([]);
-  const [count, setCount] = useState(0);
+  const { load, items: pairs, setItems: setPairs, count, setCount, refresh: fetchPairs } = useCountedList(
+    fetchPairsPage,
+    "Could not load possible duplicates.",
+    onUnauthorized,
+  );
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [status, setStatus] = useState("");
-
-  const fetchPairs = useCallback(
-    (signal?: AbortSignal) =>
-      api
-        .nearDuplicates(undefined, signal)
-        .then((list) => {
-          setPairs(list.results);
-          setCount(list.count);
-          setLoad({ state: "ready" });
-        })
-        .catch((caught: unknown) => {
-          if (signal?.aborted) return;
-          if (caught instanceof ApiError && caught.status === 401) onUnauthorized();
-          else setLoad({ state: "error", message: message(caught, "Could not load possible duplicates.") });
-        }),
-    [onUnauthorized],
-  );
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void fetchPairs(controller.signal);
-    return () => controller.abort();
-  }, [fetchPairs]);
 
   const drop = (pair: Pair) => {
     setPairs((current) => current.filter((other) => other.id !== pair.id));
@@ -146,7 +122,7 @@ export function DuplicatesScreen({ onUnauthorized }: Props) {
         onUnauthorized();
         return;
       }
-      setError(message(caught, "That did not work. Please try again."));
+      setError(problemMessage(caught, "That did not work. Please try again."));
       // Decided elsewhere, or a memory of it deleted meanwhile: show the pairs as they are now.
       if (caught instanceof ApiError && caught.status === 409) void fetchPairs();
     } finally {
@@ -185,7 +161,7 @@ export function DuplicatesScreen({ onUnauthorized }: Props) {
         announceDuplicatesChanged();
         notice({ text: "Merge undone: both memories are back." });
       })
-      .catch((caught: unknown) => notice({ text: message(caught, "Could not undo the merge.") }));
+      .catch((caught: unknown) => notice({ text: problemMessage(caught, "Could not undo the merge.") }));
   }
 
   return (

@@ -1,21 +1,18 @@
-import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { Link } from "react-router";
 import { AlarmClock, Check, ChevronDown, X } from "lucide-react";
 import { ApiError, api, type InboxItem } from "../api/client";
 import { announceInboxChanged } from "../lib/memoryEvents";
 import { useSession } from "../lib/session";
 import { headline } from "../lib/tags";
+import { problemMessage, useCountedList } from "../lib/useCountedList";
 import { SNOOZE_PRESETS, formatInZone, fromDateTimeLocal, snoozeUntil } from "../lib/zonedTime";
 
 interface Props {
   onUnauthorized: () => void;
 }
 
-type Load = { state: "loading" } | { state: "ready" } | { state: "error"; message: string };
-
-function message(caught: unknown, fallback: string): string {
-  return caught instanceof ApiError ? caught.detail : fallback;
-}
+const fetchInboxPage = (signal?: AbortSignal) => api.inbox(undefined, signal);
 
 /** PWA.md's "Snooze" menu: the presets, and "Pick a time" (a date and time on the account's
  * clock). Arrow keys move between the items, Escape closes it. */
@@ -130,35 +127,14 @@ function SnoozeMenu({ label, busy, onSnooze }: { label: string; busy: boolean; o
 /** PWA.md's inbox: due reminders, oldest first, each with Done, Snooze and Dismiss. */
 export function InboxScreen({ onUnauthorized }: Props) {
   const { user } = useSession();
-  const [load, setLoad] = useState<Load>({ state: "loading" });
-  const [items, setItems] = useState<InboxItem[]>([]);
-  const [count, setCount] = useState(0);
+  const { load, items, setItems, count, setCount } = useCountedList(
+    fetchInboxPage,
+    "Could not load your inbox.",
+    onUnauthorized,
+  );
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [status, setStatus] = useState("");
-
-  const fetchInbox = useCallback(
-    (signal?: AbortSignal) =>
-      api
-        .inbox(undefined, signal)
-        .then((inbox) => {
-          setItems(inbox.results);
-          setCount(inbox.count);
-          setLoad({ state: "ready" });
-        })
-        .catch((caught: unknown) => {
-          if (signal?.aborted) return;
-          if (caught instanceof ApiError && caught.status === 401) onUnauthorized();
-          else setLoad({ state: "error", message: message(caught, "Could not load your inbox.") });
-        }),
-    [onUnauthorized],
-  );
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void fetchInbox(controller.signal);
-    return () => controller.abort();
-  }, [fetchInbox]);
 
   async function act(item: InboxItem, run: () => Promise<unknown>, done: string) {
     setBusy(item.id);
@@ -171,7 +147,7 @@ export function InboxScreen({ onUnauthorized }: Props) {
       announceInboxChanged();
     } catch (caught) {
       if (caught instanceof ApiError && caught.status === 401) onUnauthorized();
-      else setError(message(caught, "That did not work. Please try again."));
+      else setError(problemMessage(caught, "That did not work. Please try again."));
     } finally {
       setBusy(null);
     }
