@@ -29,6 +29,18 @@ export type Pair = Schemas["Pair"];
 export type PairList = Schemas["PairList"];
 export type PairMerge = Schemas["Merge"];
 export type Related = Schemas["Related"];
+/** A create as the save queue sends it: `created_at` is when the user pressed Save.
+ * TODO: use Schemas["MemoryCreateRequest"] once the schema has `created_at`. */
+export type QueuedCreate = MemoryCreate & { created_at?: string };
+/** One page of `GET /api/v1/memories/changes`: memories changed since the cursor (upserts, by
+ * id, keeping the higher version) and the ids deleted since; `more`: ask again at once with
+ * `cursor`. TODO: use the schema's type once schema.d.ts has the endpoint. */
+export interface ChangesPage {
+  changes: Memory[];
+  deleted: string[];
+  cursor: string;
+  more: boolean;
+}
 /** The `mode` of a search (the schema types it as an open string, so the choices are listed here). */
 export type SearchMode = "auto" | "semantic" | "keyword" | "hybrid";
 export const SEARCH_MODES: readonly SearchMode[] = ["auto", "semantic", "keyword", "hybrid"];
@@ -210,6 +222,14 @@ export const api = {
       body: memory,
       headers: { "Idempotency-Key": idempotencyKey },
     }),
+
+  /** Memories changed and ids deleted since `since` (none: from the start), oldest change first;
+   * a 410 `cursor_expired` means start over without `since`. */
+  memoryChanges: (since?: string | null, signal?: AbortSignal, limit: number = 500) => {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (since) params.set("since", since);
+    return request<ChangesPage>(`/api/v1/memories/changes?${params.toString()}`, { signal });
+  },
 
   getMemory: (id: string, signal?: AbortSignal) =>
     request<Memory>(`/api/v1/memories/${encodeURIComponent(id)}`, { signal }),
