@@ -7,13 +7,16 @@ would (minus `make`'s install step, which the suite's own install already did).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import psutil
+import pytest
 import requests
 
 from embedded import servers
@@ -108,8 +111,18 @@ def _alive(processes: list[psutil.Process]) -> list[str]:
     return alive
 
 
-def test_make_run_serves_stops_cleanly_and_keeps_data_across_restarts(tmp_path):
-    stack = Stack(tmp_path)
+@pytest.fixture
+def stack_dir():
+    """A directory outside pytest's own: Postgres runs as another system user, and every
+    pytest session that starts meanwhile (a second suite on the machine) sets
+    /tmp/pytest-of-<user> back to 0700, locking that user out of its data mid-test."""
+    path = Path(tempfile.mkdtemp(prefix="mc-stack-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_make_run_serves_stops_cleanly_and_keeps_data_across_restarts(stack_dir):
+    stack = Stack(stack_dir)
 
     stack.start()
     try:
