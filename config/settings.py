@@ -284,6 +284,12 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # A memory's content above this many characters is refused with 413 content_too_large.
 MEMORY_CONTENT_MAX_CHARS = env.int("MEMORY_CONTENT_MAX_CHARS", default=100_000)
+# GET /api/v1/memories/changes (docs/api.md, "Changes feed"): the last page's cursor stays
+# this many seconds behind now, so a write stamped earlier but committed later is still sent;
+# a cursor issued longer ago than the days below answers 410 cursor_expired (deletions are
+# promised to the feed that long).
+CHANGES_SETTLE_SECONDS = env.int("CHANGES_SETTLE_SECONDS", default=10)
+CHANGES_CURSOR_MAX_AGE_DAYS = env.int("CHANGES_CURSOR_MAX_AGE_DAYS", default=30)
 
 # Idempotency-Key: how long a stored answer is replayed; answers larger than this are stored
 # as a small marker; how many keys a user may have stored (past it a new key answers 429);

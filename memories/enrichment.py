@@ -204,6 +204,8 @@ def memories_mark_failed(*, memory_ids: Sequence[str], error: str) -> int:
         enrichment_status=Memory.EnrichmentStatus.FAILED,
         enrichment_lease_until=None,
         enrichment_error=error[:500],
+        # enrichment_status is part of the API's memory: the changes feed sends it again.
+        updated_at=timezone.now(),
     )
 
 
@@ -222,6 +224,7 @@ def memories_mark_poisoned() -> int:
             enrichment_status=Memory.EnrichmentStatus.FAILED,
             enrichment_lease_until=None,
             enrichment_error=f"gave up after {settings.ENRICHMENT_MAX_ATTEMPTS} attempts",
+            updated_at=timezone.now(),
         )
     )
 
@@ -236,6 +239,7 @@ def memories_retry_failed(*, memory_ids: list[str]) -> int:
         enrichment_attempts=0,
         enrichment_lease_until=None,
         enrichment_error="",
+        updated_at=timezone.now(),
     )
 
 

@@ -117,6 +117,9 @@ class Memory(models.Model):
                 name="memory_enrichment_status",
                 condition=~Q(enrichment_status="enriched"),
             ),
+            # The changes feed (selectors.memory_changes): a user's rows, live and deleted,
+            # in (updated_at, id) order, so a page is a range scan from the cursor.
+            models.Index(fields=["user", "updated_at", "id"], name="memory_user_changes"),
             GinIndex(fields=["search_vector"], name="memory_search_vector"),
             GinIndex(fields=["tags"], name="memory_tags"),
             # Rows changed since a moment (the search lexicon's refresh); nearly free to keep,

@@ -122,8 +122,12 @@ def memory_create(
     url: str = "",
     kind: str = Memory.Kind.NOTE,
     tags: list[str] | None = None,
+    created_at: dt.datetime | None = None,
 ) -> SaveResult:
     """Save a new memory for `user`, pending enrichment, or find the one with the same content.
+
+    `created_at` is when the user saved it (a save queued offline arrives later), default
+    now; `updated_at` is always now, so the changes feed sends the memory whenever it comes.
 
     Exact duplicates (same normalized content and URL, see normalization.py) return the live
     memory that has it and count nothing. A new memory counts against the plan's
@@ -142,6 +146,7 @@ def memory_create(
         kind=kind,
         tags=clean_tags(tags or []),
         content_hash=content_hash(content, url),
+        created_at=created_at or timezone.now(),
     )
     plan = user.plan
     consumption = usage_consumption(

@@ -103,8 +103,14 @@ def test_every_operation_answers_as_its_schema_says(case, live_api):
 
 
 # Fields whose time must be in the future: JSON Schema cannot say "after now", and a past
-# time is rightly a 400 (reminders/tests/test_api.py).
+# time is rightly a 400 (reminders/tests/test_api.py). A memory's `created_at` must be from
+# 2000 to 5 minutes from now, which it cannot say either (memories/tests/test_created_at.py).
 FUTURE_TIMES = ("remind_at", "until")
+BOUNDED_TIMES = ("created_at",)
+# Opaque cursors: only one the server issued is valid. Any other `cursor` of a list is a 400
+# (core/tests), and a `since` of the changes feed a 410 cursor_expired
+# (memories/tests/test_changes.py): the right answers, which no schema can foresee.
+CURSORS = ("cursor", "since")
 # A well-formed email and password of no account are rightly a 400 invalid_credentials
 # (API.md); whether a drawn pair names an account depends on which signups ran before.
 CREDENTIAL_CHECKS = ("/api/v1/auth/login", "/api/v1/auth/token")
@@ -112,13 +118,13 @@ CREDENTIAL_CHECKS = ("/api/v1/auth/login", "/api/v1/auth/token")
 
 def checks_for(case) -> list:
     """All checks, but positive_data_acceptance where the schema cannot say what is valid:
-    a `cursor` is opaque (only one the server issued is valid; any other is a 400, which is
-    the right answer and has tests of its own in core/tests), a time that must be in the
-    future, and credentials."""
+    an opaque cursor (CURSORS), a time that must be in the future or within bounds, and
+    credentials."""
     body = case.body if isinstance(case.body, dict) else {}
+    query = case.query or {}
     if (
-        (case.query or {}).get("cursor") is not None
-        or any(f in body for f in FUTURE_TIMES)
+        any(query.get(name) is not None for name in CURSORS)
+        or any(f in body for f in (*FUTURE_TIMES, *BOUNDED_TIMES))
         or case.path in CREDENTIAL_CHECKS
     ):
         return [

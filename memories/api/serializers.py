@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import datetime as dt
+import json
+import uuid
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework import serializers
 
 from core.fields import HttpUrlField, PatchBodyMixin, StrictCharField, WallClockDateTimeField
 from core.problems import Problem
 from memories.models import Memory
 from memories.normalization import MAX_TAG_LENGTH, MAX_TAGS
+from memories.selectors import ChangesCursor
 from reminders.api.serializers import ReminderSerializer
 
 
@@ -103,12 +110,45 @@ class MemoryWriteSerializer(serializers.Serializer):
         return _check_content_size(value)
 
 
+# A memory saved offline is sent later with the time the user pressed Save (PWA.md). A time
+# ahead of the server's clock is allowed this much, for a device's clock running fast; later
+# than that it is a mistake, and would keep the memory at the top of the list for good.
+CREATED_AT_CLOCK_SKEW = dt.timedelta(minutes=5)
+CREATED_AT_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 date-time with an offset (RFC 3339, as the schema's date-time says): an
+    instant. Without an offset it is refused rather than guessed."""
+
+    default_error_messages = {"naive": "Include an offset, such as 2026-05-01T09:30:00+02:00."}
+
+    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
 class MemoryCreateSerializer(MemoryWriteSerializer):
     remind_at = WallClockDateTimeField(
         required=False,
         help_text="Remind me then: creates a reminder with the memory (an instant, or a "
         "wall-clock time in the user's time zone; must be in the future)",
     )
+    created_at = InstantField(
+        required=False,
+        help_text="When the user saved it (a save queued offline is sent later), with an "
+        "offset; default now. From 2000-01-01 to at most 5 minutes ahead of the server's clock",
+    )
+
+    def validate_created_at(self, value: dt.datetime) -> dt.datetime:
+        if value < CREATED_AT_EARLIEST:
+            raise serializers.ValidationError("Must be 2000-01-01 or later.")
+        if value > timezone.now() + CREATED_AT_CLOCK_SKEW:
+            raise serializers.ValidationError(
+                "Must not be in the future (more than 5 minutes ahead of the server's clock)."
+            )
+        return value
 
 
 class MemoryUpdateSerializer(PatchBodyMixin, MemoryWriteSerializer):
@@ -163,3 +203,96 @@ class SearchResultSerializer(serializers.Serializer):
         help_text="true when the requested kind of search could not run and full-text answered"
     )
     results = SearchHitSerializer(many=True)
+
+
+# The changes feed's cursor: urlsafe base64 (unpadded) of compact JSON. Opaque to clients;
+# the version lets its format change without misreading an older one.
+CHANGES_CURSOR_VERSION = 1
+_CHANGES_CURSOR_KEYS = frozenset({"v", "t", "i", "r", "m", "f"})
+
+
+def changes_cursor_expired() -> Problem:
+    return Problem(
+        status_code=410,
+        code="cursor_expired",
+        title="Cursor expired",
+        detail="This changes cursor is unknown or too old; start over with a full sync "
+        "(GET /api/v1/memories/changes without `since`) and replace the copy on the device.",
+    )
+
+
+def changes_cursor_encode(cursor: ChangesCursor) -> str:
+    document = {
+        "v": CHANGES_CURSOR_VERSION,
+        "t": cursor.updated_at.isoformat(),
+        "i": str(cursor.id),
+        "r": cursor.run_started_at.isoformat(),
+        "m": int(cursor.more),
+        "f": int(cursor.full_sync),
+    }
+    raw = json.dumps(document, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _aware(value: object) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError(value)
+    parsed = dt.datetime.fromisoformat(value)
+    if timezone.is_naive(parsed):
+        raise ValueError(value)
+    return parsed
+
+
+def changes_cursor_decode(encoded: str) -> ChangesCursor:
+    """The cursor a changes page handed out; 410 cursor_expired for anything else, and for
+    one issued more than CHANGES_CURSOR_MAX_AGE_DAYS ago (deletions are kept that long)."""
+    try:
+        raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4), altchars=b"-_", validate=True)
+        document = json.loads(raw)
+        if not isinstance(document, dict) or set(document) != _CHANGES_CURSOR_KEYS:
+            raise ValueError(document)
+        flags = (document["m"], document["f"])
+        if document["v"] != CHANGES_CURSOR_VERSION or not set(flags) <= {0, 1}:
+            raise ValueError(document)
+        cursor = ChangesCursor(
+            updated_at=_aware(document["t"]),
+            id=uuid.UUID(str(document["i"])),
+            run_started_at=_aware(document["r"]),
+            more=bool(document["m"]),
+            full_sync=bool(document["f"]),
+        )
+    except (UnicodeError, binascii.Error, ValueError, TypeError, OverflowError) as exc:
+        raise changes_cursor_expired() from exc
+    now = timezone.now()
+    max_age = dt.timedelta(days=settings.CHANGES_CURSOR_MAX_AGE_DAYS)
+    # One from the future was not made here (an hour allows for the hosts' clocks).
+    if not now - max_age <= cursor.run_started_at <= now + dt.timedelta(hours=1):
+        raise changes_cursor_expired()
+    return cursor
+
+
+class ChangesParamsSerializer(serializers.Serializer):
+    since = serializers.CharField(
+        required=False,
+        help_text="The `cursor` of the previous answer; leave out for a full sync. An unknown "
+        "cursor, or one older than 30 days, is 410 cursor_expired: start over without it.",
+    )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=1000,
+        default=500,
+        help_text="Rows per page, changes and deleted together",
+    )
+
+    def validate_since(self, value: str) -> ChangesCursor:
+        return changes_cursor_decode(value)
+
+
+class ChangesSerializer(serializers.Serializer):
+    changes = MemorySerializer(many=True, help_text="Live memories written since the cursor")
+    deleted = serializers.ListField(
+        child=serializers.UUIDField(),
+        help_text="Ids of memories deleted (or merged into another) since the cursor",
+    )
+    cursor = serializers.CharField(help_text="Send as `since` next time")
+    more = serializers.BooleanField(help_text="More rows follow: ask again at once with `cursor`")

@@ -34,6 +34,8 @@ from billing.services import rate_limit_hit
 from core.idempotency import IdempotencyMixin
 from core.problems import Problem, ProblemSerializer, id_or_404
 from memories.api.serializers import (
+    ChangesParamsSerializer,
+    ChangesSerializer,
     ConflictSerializer,
     ExportSerializer,
     MemoryCreateSerializer,
@@ -43,11 +45,13 @@ from memories.api.serializers import (
     MemoryUpdateSerializer,
     SearchParamsSerializer,
     SearchResultSerializer,
+    changes_cursor_encode,
     memory_representation,
 )
 from memories.models import Memory
 from memories.selectors import (
     MemoryFilters,
+    memory_changes,
     memory_get,
     memory_list,
     memory_queryset,
@@ -168,6 +172,16 @@ def _memory_response(memory: Memory, *, status_code: int = 200) -> Response:
         parameters=[_idempotency_key_param],
         responses={204: None, 404: _problem},
     ),
+    changes=extend_schema(
+        operation_id="memories_changes",
+        summary="What changed since a cursor, for clients that keep a copy",
+        parameters=[ChangesParamsSerializer],
+        responses={
+            200: ChangesSerializer,
+            400: _problem,
+            410: OpenApiResponse(ProblemSerializer, "cursor_expired: start over without `since`"),
+        },
+    ),
     restore=extend_schema(
         operation_id="memories_restore",
         summary="Undo a delete made in the last 30 days",
@@ -287,6 +301,30 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, url_path="changes")
+    def changes(self, request: Request) -> Response:
+        """The user's memories written since `since`, live and deleted (docs/api.md,
+        "Changes feed")."""
+        now = timezone.now()  # before the query reads: the settle window counts from it
+        params = ChangesParamsSerializer(
+            data={name: value for name, value in request.query_params.items() if value}
+        )
+        params.is_valid(raise_exception=True)
+        page = memory_changes(
+            user=request.user,
+            since=params.validated_data.get("since"),
+            limit=params.validated_data["limit"],
+            now=now,
+        )
+        return Response(
+            {
+                "changes": [memory_representation(memory) for memory in page.changes],
+                "deleted": [str(memory_id) for memory_id in page.deleted],
+                "cursor": changes_cursor_encode(page.cursor),
+                "more": page.more,
+            }
+        )
 
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str) -> Response:
