@@ -37,6 +37,10 @@ def _set_statement_timeout(sender, *, connection, timeout_ms: int, **kwargs) -> 
 _limit_web_statements()
 application = get_wsgi_application()
 
+from ai.warm import warm_local_model  # noqa: E402 (after the settings are set up)
+
+warm_local_model()
+
 # Load the URLconf (and with it every view, serializer and model a request needs), then move
 # everything loaded so far out of the cyclic garbage collector's reach: these objects live
 # as long as the process, and each full collection would traverse all of them (~100 ms every
