@@ -75,6 +75,7 @@ bench: install-dev frontend bench/lighthouse/node_modules/.installed
 	$(PY) -m bench.enrich $(ENRICH_BENCH_ARGS)
 	$(PY) -m bench.search $(SEARCH_BENCH_ARGS)
 	$(PY) -m bench.pwa $(PWA_BENCH_ARGS)
+	$(PY) -m bench.offline $(OFFLINE_BENCH_ARGS)
 	$(PY) -m bench.reminders $(REMINDERS_BENCH_ARGS)
 
 ## lint: ruff, and import-linter's contracts for the layers (.importlinter, docs/architecture.md)

@@ -30,14 +30,23 @@ export default defineConfig({
           { src: "/icon-maskable-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
           { src: "/icon.svg", sizes: "any", type: "image/svg+xml" },
         ],
+        // Android's share sheet (docs/pwa.md "Share into the app"): the worker queues it.
+        share_target: {
+          action: "/share",
+          method: "POST",
+          enctype: "multipart/form-data",
+          params: { title: "title", text: "text", url: "url" },
+        },
       },
-      workbox: {
-        // The app shell: every client route opens index.html from the cache. The API, admin,
-        // the API docs and Django's static files are never answered by the worker.
+      // Our own worker (src/sw.ts): the app shell, Background Sync of the save queue, the share
+      // target. The build injects the precache manifest (the app shell) into it.
+      strategies: "injectManifest",
+      srcDir: "src",
+      filename: "sw.ts",
+      injectManifest: {
         globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"],
-        navigateFallback: "/index.html",
-        navigateFallbackDenylist: [/^\/api\//, /^\/admin\//, /^\/static\//],
-        cleanupOutdatedCaches: true,
+        // One classic script: the worker is registered without `type: "module"`.
+        rollupFormat: "iife",
       },
     }),
   ],

@@ -55,12 +55,17 @@ def sign_up(page, base_url: str) -> str:
     return email
 
 
+PENDING = re.compile("Waiting to sync|Syncing|Needs attention")
+
+
 def capture(page, text: str, tags: str = "") -> None:
+    """Saves a memory and waits until it reached the server: Save queues it on the device and
+    lists it at once with "Waiting to sync", which goes once the replay has sent it."""
     page.get_by_role("textbox", name="Memory").fill(text)
     page.get_by_role("textbox", name="Tags").fill(tags)
     page.get_by_role("button", name="Save").click()
-    page.get_by_role("list", name="Memories").get_by_role("listitem").filter(
-        has_text=text
+    page.get_by_role("list", name="Memories").get_by_role("listitem").filter(has_text=text).filter(
+        has_not_text=PENDING
     ).wait_for()
 
 

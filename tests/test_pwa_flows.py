@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from memories.models import Memory
 from tests.test_pwa import capture, sign_up
@@ -87,11 +88,13 @@ def test_capture_find_by_meaning_edit_delete_and_undo(gunicorn_server, page, wor
         "Grandma's tomato soup: roast the tomatoes, add basil"
     )
     page.get_by_role("button", name="Save changes").click()
-    page.get_by_role("button", name="Edit").wait_for()  # the form closes once the edit is saved
+    page.get_by_role("button", name="Edit").wait_for()  # the form closes at once: edit queued
     assert shown_text(page) == "Grandma's tomato soup: roast the tomatoes, add basil"
-    # The edit's answer is one version on (the worker then enriches the new text: one more).
-    assert page.locator(".facts").inner_text().split("Version")[1].split()[0] == str(
-        before.version + 1
+    # Once the replay sent it, the edit's answer is one version on (the worker then enriches
+    # the new text: one more, which the changes feed may bring in too).
+    page.wait_for_function(
+        "(v) => Number(document.querySelector('.facts dd:nth-of-type(2)').textContent) >= v",
+        arg=before.version + 1,
     )
     memory = Memory.objects.get(pk=before.pk)
     assert memory.content == "Grandma's tomato soup: roast the tomatoes, add basil"
@@ -101,8 +104,12 @@ def test_capture_find_by_meaning_edit_delete_and_undo(gunicorn_server, page, wor
     notice = page.get_by_role("status", name="Notice")
     notice.get_by_role("button", name="Undo").wait_for()
     assert memories_list(page).get_by_role("listitem").filter(has_text="add basil").count() == 0
-    memory.refresh_from_db()
-    assert memory.deleted_at is not None
+    # The delete is queued, then sent by the replay.
+    wait_until(
+        lambda: Memory.objects.filter(pk=before.pk, deleted_at__isnull=False).exists(),
+        timeout=30,
+        message="the queued delete never reached the server",
+    )
 
     notice.get_by_role("button", name="Undo").click()
     memories_list(page).get_by_role("listitem").filter(has_text="add basil").wait_for()
@@ -136,6 +143,12 @@ def two_editors(gunicorn_server, browser, page):
     )
     page.get_by_role("button", name="Save changes").click()
     page.get_by_role("button", name="Edit").wait_for()
+    # A's edit is queued: it must reach the server before B's, or B would not conflict.
+    wait_until(
+        lambda: Memory.objects.get(pk=memory.pk).version == 2,
+        timeout=30,
+        message="A's queued edit never reached the server",
+    )
 
     other.get_by_role("textbox", name="Memory").fill(
         "Pick up the parcel at the post office on Monday"
@@ -165,9 +178,13 @@ def test_conflict_keep_mine_or_theirs_ends_with_that_text(two_editors, choice, t
     other, dialog, memory = two_editors
     dialog.get_by_role("button", name=choice).click()
     dialog.wait_for(state="detached")
-    assert shown_text(other) == text
-    memory.refresh_from_db()
-    assert (memory.content, memory.version) == (text, version)
+    expect(other.locator(".memory-content")).to_have_text(text)
+    # The choice is queued, then sent (or, for "Keep theirs", nothing is).
+    wait_until(
+        lambda: Memory.objects.filter(pk=memory.pk, content=text, version=version).exists(),
+        timeout=30,
+        message=f"the server never had {text!r} at version {version}",
+    )
 
 
 def test_conflict_merge_saves_the_text_the_user_wrote(two_editors):
@@ -178,7 +195,10 @@ def test_conflict_merge_saves_the_text_the_user_wrote(two_editors):
     merged.fill("Pick up the parcel at the post office on Monday before 6")
     dialog.get_by_role("button", name="Save merge").click()
     dialog.wait_for(state="detached")
-    assert shown_text(other) == "Pick up the parcel at the post office on Monday before 6"
-    memory.refresh_from_db()
-    assert memory.content == "Pick up the parcel at the post office on Monday before 6"
-    assert memory.version == 3
+    merged_text = "Pick up the parcel at the post office on Monday before 6"
+    expect(other.locator(".memory-content")).to_have_text(merged_text)
+    wait_until(
+        lambda: Memory.objects.filter(pk=memory.pk, content=merged_text, version=3).exists(),
+        timeout=30,
+        message="the merge never reached the server",
+    )

@@ -14,7 +14,7 @@ from celery import current_app
 from accounts.models import User
 from memories.models import Memory
 from reminders.models import Reminder
-from tests.test_pwa import capture, sign_up
+from tests.test_pwa import PENDING, capture, sign_up
 from tests.workers import Beat, Worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,9 +73,10 @@ def test_remind_me_then_inbox_snooze_done_and_a_detected_reminder(
     page.get_by_role("textbox", name="Memory").fill("Pay the electricity bill")
     page.get_by_label("Remind me").fill(ahead.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Save").click()
+    # Save queues it on the device; the reminder exists once the replay has sent it.
     page.get_by_role("list", name="Memories").get_by_role("listitem").filter(
         has_text="electricity"
-    ).wait_for()
+    ).filter(has_not_text=PENDING).wait_for()
     first = Reminder.objects.get(memory__content="Pay the electricity bill")
     assert first.remind_at == ahead.astimezone(dt.UTC)
     assert first.source == "user"

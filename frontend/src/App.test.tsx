@@ -1,12 +1,27 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { App } from "./App";
 import { account, json, memory, problem, stubFetch } from "./test/helpers";
+import { deferred, fillStorage, freshOfflineState, eventually } from "./test/offline";
+import { rememberUser } from "./lib/session";
+import { claimDevice } from "./offline/account";
+import { lastSyncAt, putInCopy } from "./offline/copy";
+import { CHANNEL_NAME } from "./offline/events";
+import { enqueueCreate } from "./offline/queue";
+import { syncNow } from "./offline/sync";
+import { LIST_PAGE } from "./screens/MemoriesScreen";
 
-afterEach(() => {
+beforeEach(async () => {
+  await freshOfflineState();
+  localStorage.clear();
+});
+
+afterEach(async () => {
   cleanup();
+  // A replay this test started (or queued) ends with this test's server, never in the next one.
+  await syncNow({ pull: false }).catch(() => undefined);
   vi.unstubAllGlobals();
 });
 
@@ -24,14 +39,21 @@ describe("App", () => {
     expect(screen.getByRole("textbox", { name: "Email" })).toBeInTheDocument();
   });
 
-  it("shows the shell, the list with pages, and a new memory on top after Save", async () => {
-    const created = { ...memory("m9", "Fresh thought\nmore", { tags: ["new"], kind: "idea" }), duplicate: false };
-    const calls = stubFetch((url, init) => {
+  it("shows the shell, the list from the device's copy with pages, and a new memory on top at Save", async () => {
+    const rows = Array.from({ length: LIST_PAGE + 2 }, (_, n) =>
+      memory(`m${String(n).padStart(3, "0")}`, `Memory ${n}`, {
+        created_at: new Date(Date.parse("2026-11-01T00:00:00Z") + n * 60_000).toISOString(),
+      }),
+    );
+    const created = { ...memory("m999", "Fresh thought\nmore", { tags: ["new"], kind: "idea" }), duplicate: false };
+    const sent = deferred<void>();
+    const calls = stubFetch(async (url, init) => {
       if (url === "/api/v1/me") return json(me);
-      if (url === "/api/v1/memories" && init.method === "POST") return json(created, 201);
-      if (url === "/api/v1/memories")
-        return json({ results: [memory("m2", "Second"), memory("m1", "First", { title: "Titled" })], next: "http://x/api/v1/memories?cursor=abc" });
-      if (url === "/api/v1/memories?cursor=abc") return json({ results: [memory("m0", "Oldest")], next: null });
+      if (url === "/api/v1/memories" && init.method === "POST") {
+        await sent.promise;
+        return json(created, 201);
+      }
+      if (url.startsWith("/api/v1/memories/changes")) return json({ changes: rows, deleted: [], cursor: "c1", more: false });
       return problem(404, "not_found", "Not found.");
     });
     render(
@@ -40,10 +62,8 @@ describe("App", () => {
       </MemoryRouter>,
     );
     const list = await screen.findByRole("list", { name: "Memories" });
-    expect(within(list).getAllByRole("listitem").map((li) => li.querySelector(".memory-title")?.textContent)).toEqual([
-      "Second",
-      "Titled",
-    ]);
+    await eventually(() => expect(within(list).getAllByRole("listitem")).toHaveLength(LIST_PAGE));
+    expect(within(list).getAllByRole("listitem")[0]).toHaveTextContent(`Memory ${LIST_PAGE + 1}`); // newest first
     expect(screen.getByRole("status", { name: "Connection" })).toHaveTextContent("Online");
     for (const name of ["Memories", "Search", "Inbox", "Settings"]) {
       expect(screen.getByRole("link", { name })).toBeInTheDocument();
@@ -51,17 +71,115 @@ describe("App", () => {
 
     const user = userEvent.setup();
     await user.click(screen.getByRole("button", { name: "Load more" }));
-    await vi.waitFor(() => expect(within(list).getAllByRole("listitem")).toHaveLength(3));
+    await eventually(() => expect(within(list).getAllByRole("listitem")).toHaveLength(LIST_PAGE + 2));
     expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
 
     await user.type(screen.getByRole("textbox", { name: "Memory" }), "Fresh thought");
+    await user.type(screen.getByRole("textbox", { name: "Tags" }), "new");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Kind" }), "idea");
     await user.click(screen.getByRole("button", { name: "Save" }));
-    await vi.waitFor(() => expect(within(list).getAllByRole("listitem")).toHaveLength(4));
+    // At once, before the server answered: on top, with its state, counted.
+    await eventually(() => expect(within(list).getAllByRole("listitem")).toHaveLength(LIST_PAGE + 3));
     const first = within(list).getAllByRole("listitem")[0]!;
     expect(first).toHaveTextContent("Fresh thought");
     expect(first).toHaveTextContent("new");
     expect(first).toHaveTextContent("idea");
+    expect(first).toHaveTextContent(/Waiting to sync|Syncing/);
+    expect(screen.getByText("1 waiting to sync")).toBeInTheDocument();
+
+    sent.resolve();
+    await eventually(() => expect(screen.queryByText("1 waiting to sync")).not.toBeInTheDocument());
+    await eventually(() => expect(within(list).getAllByRole("listitem")[0]).not.toHaveTextContent(/Waiting to sync|Syncing/));
+    expect(within(list).getAllByRole("listitem")[0]).toHaveTextContent("Fresh thought");
+    expect(within(list).getAllByRole("listitem")).toHaveLength(LIST_PAGE + 3);
     expect(calls.filter((c) => c.init.method === "POST")).toHaveLength(1);
+  });
+
+  it("opens with no network for the account signed in before, listing the saves waiting on the device", async () => {
+    rememberUser(me);
+    await claimDevice(me.id);
+    await putInCopy(memory("m1", "From the last sync"));
+    await enqueueCreate({ content: "Saved on the train", kind: "note" }, Date.parse("2026-11-30T08:00:00Z"));
+    await enqueueCreate({ content: "Saved in the tunnel", kind: "note" }, Date.parse("2026-11-30T08:05:00Z"));
+    const onLine = vi.spyOn(navigator, "onLine", "get").mockReturnValue(false);
+    stubFetch(() => Promise.reject(new TypeError("Failed to fetch")));
+    render(
+      <MemoryRouter initialEntries={["/"]}>
+        <App />
+      </MemoryRouter>,
+    );
+    const list = await screen.findByRole("list", { name: "Memories" });
+    await eventually(() => expect(within(list).getAllByRole("listitem")).toHaveLength(3));
+    const items = within(list).getAllByRole("listitem");
+    expect(items[0]).toHaveTextContent("Saved in the tunnel");
+    expect(items[0]).toHaveTextContent("Waiting to sync");
+    expect(items[2]).toHaveTextContent("From the last sync");
+    expect(screen.getByRole("status", { name: "Connection" })).toHaveTextContent("Offline");
+    expect(await screen.findByText("2 waiting to sync")).toBeInTheDocument();
+    onLine.mockRestore();
+  });
+
+  it("sends the queue on Sync now, and counts saves another tab queued", async () => {
+    let online = false;
+    const calls = stubFetch((url, init) => {
+      if (url === "/api/v1/me") return json(me);
+      if (!online) return Promise.reject(new TypeError("Failed to fetch"));
+      if (init.method === "POST") return json({ ...memory(crypto.randomUUID(), "x"), duplicate: false }, 201);
+      return json({ changes: [], deleted: [], cursor: "c", more: false });
+    });
+    render(
+      <MemoryRouter initialEntries={["/"]}>
+        <App />
+      </MemoryRouter>,
+    );
+    await screen.findByRole("list", { name: "Memories" });
+    // Another tab writes into the same database and says so on the channel.
+    const entry = await enqueueCreate({ content: "From the other tab", kind: "note" });
+    const otherTab = new BroadcastChannel(CHANNEL_NAME);
+    otherTab.postMessage({ type: "queue" });
+    expect(await screen.findByText("1 waiting to sync")).toBeInTheDocument();
+    otherTab.close();
+
+    online = true;
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Sync now" }));
+    await eventually(() => expect(screen.queryByText("1 waiting to sync")).not.toBeInTheDocument());
+    const post = calls.find((c) => c.init.method === "POST")!;
+    expect(post.headers.get("Idempotency-Key")).toBe(entry.key);
+  });
+
+  it("signs out when the replay hears 401", async () => {
+    await enqueueCreate({ content: "Queued", kind: "note" });
+    stubFetch((url) => {
+      if (url === "/api/v1/me") return json(me);
+      return problem(401, "not_authenticated", "Sign in.");
+    });
+    render(
+      <MemoryRouter initialEntries={["/"]}>
+        <App />
+      </MemoryRouter>,
+    );
+    expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
+  });
+
+  it("shows the storage banner, with the export, when a save is kept in memory", async () => {
+    stubFetch((url) => (url === "/api/v1/me" ? json(me) : Promise.reject(new TypeError("Failed to fetch"))));
+    render(
+      <MemoryRouter initialEntries={["/"]}>
+        <App />
+      </MemoryRouter>,
+    );
+    await screen.findByRole("list", { name: "Memories" });
+    await eventually(async () => expect(await lastSyncAt()).toBeNull());
+    const full = fillStorage("throw");
+    const user = userEvent.setup();
+    await user.type(screen.getByRole("textbox", { name: "Memory" }), "Kept in memory");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    const banner = await screen.findByRole("alert");
+    expect(banner).toHaveTextContent(/storage/i);
+    expect(within(banner).getByRole("link", { name: /export/i })).toHaveAttribute("href", "/api/v1/export");
+    expect(await within(await screen.findByRole("list", { name: "Memories" })).findByText("Kept in memory")).toBeInTheDocument();
+    full.mockRestore();
   });
 
   it("follows online and offline events", async () => {
@@ -75,10 +193,10 @@ describe("App", () => {
     expect(await screen.findByRole("heading", { name: "Settings" })).toBeInTheDocument();
     const onLine = vi.spyOn(navigator, "onLine", "get").mockReturnValue(false);
     window.dispatchEvent(new Event("offline"));
-    await vi.waitFor(() => expect(status).toHaveTextContent("Offline"));
+    await eventually(() => expect(status).toHaveTextContent("Offline"));
     onLine.mockReturnValue(true);
     window.dispatchEvent(new Event("online"));
-    await vi.waitFor(() => expect(status).toHaveTextContent("Online"));
+    await eventually(() => expect(status).toHaveTextContent("Online"));
   });
 
   it("signs out back to the sign-in screen", async () => {
@@ -124,7 +242,7 @@ describe("App", () => {
     await user.click(await screen.findByRole("link", { name: "Possible duplicates" }));
     const list = await screen.findByRole("list", { name: "Possible duplicates" });
     await user.click(await within(list).findByRole("button", { name: "Keep both" }));
-    await vi.waitFor(() => expect(screen.queryByRole("link", { name: "Possible duplicates" })).not.toBeInTheDocument());
+    await eventually(() => expect(screen.queryByRole("link", { name: "Possible duplicates" })).not.toBeInTheDocument());
     expect(screen.getByText(/No possible duplicates left/)).toBeInTheDocument();
   });
 });

@@ -5,7 +5,14 @@ import { AppShell } from "./components/AppShell";
 import { MemoriesScreen } from "./screens/MemoriesScreen";
 import { NotFound } from "./screens/NotFound";
 import { SignIn } from "./screens/SignIn";
-import { SessionContext, timeZoneToDefault } from "./lib/session";
+import { SessionContext, forgetUser, rememberUser, rememberedUser, timeZoneToDefault } from "./lib/session";
+import { claimDevice, forgetCopy } from "./offline/account";
+import { flushDraftsOnPageHide } from "./offline/drafts";
+import { onRestored } from "./lib/memoryEvents";
+import { putInCopy } from "./offline/copy";
+import { subscribe } from "./offline/events";
+import { startSync, syncSoon } from "./offline/sync";
+import { rememberCsrfToken } from "./offline/workerApi";
 import { useDuplicatesCount } from "./lib/useDuplicatesCount";
 import { useInboxCount } from "./lib/useInboxCount";
 import { browserTimeZone } from "./lib/zonedTime";
@@ -17,6 +24,7 @@ const InboxScreen = lazy(() => import("./screens/InboxScreen").then((m) => ({ de
 const DuplicatesScreen = lazy(() =>
   import("./screens/DuplicatesScreen").then((m) => ({ default: m.DuplicatesScreen })),
 );
+const ShareScreen = lazy(() => import("./share/ShareScreen").then((m) => ({ default: m.ShareScreen })));
 const SettingsScreen = lazy(() => import("./screens/SettingsScreen").then((m) => ({ default: m.SettingsScreen })));
 
 function ScreenLoading() {
@@ -26,6 +34,9 @@ function ScreenLoading() {
     </p>
   );
 }
+
+/** How often the copy is refreshed from the changes feed while the app is online and visible. */
+export const PULL_EVERY_MS = 60_000;
 
 type AuthState =
   | { state: "checking" }
@@ -40,11 +51,19 @@ export function App() {
   const check = useCallback((signal?: AbortSignal) => {
     api
       .me(signal)
-      .then((user) => setSession({ state: "signed-in", user }))
+      .then((user) => {
+        rememberUser(user);
+        setSession({ state: "signed-in", user });
+      })
       .catch((caught: unknown) => {
         if (signal?.aborted) return;
+        const known = rememberedUser();
         if (caught instanceof ApiError && (caught.status === 401 || caught.status === 403)) {
+          forgetUser();
           setSession({ state: "signed-out" });
+        } else if (known && caught instanceof ApiError && caught.status === 0) {
+          // No network: the app opens on the device's copy; the server decides when it is back.
+          setSession({ state: "signed-in", user: known });
         } else {
           setSession({
             state: "error",
@@ -60,8 +79,14 @@ export function App() {
     return () => controller.abort();
   }, [check]);
 
-  const signedOut = useCallback(() => setSession({ state: "signed-out" }), []);
-  const setUser = useCallback((user: User) => setSession({ state: "signed-in", user }), []);
+  const signedOut = useCallback(() => {
+    forgetUser();
+    setSession({ state: "signed-out" });
+  }, []);
+  const setUser = useCallback((user: User) => {
+    rememberUser(user);
+    setSession({ state: "signed-in", user });
+  }, []);
 
   async function signOut() {
     setSigningOut(true);
@@ -70,6 +95,8 @@ export function App() {
     } catch {
       // Signed out on this device either way; the session may already have ended.
     } finally {
+      forgetUser();
+      await forgetCopy();
       setSigningOut(false);
       setSession({ state: "signed-out" });
     }
@@ -98,7 +125,7 @@ export function App() {
     );
   }
   if (session.state === "signed-out") {
-    return <SignIn onSignedIn={(user) => setSession({ state: "signed-in", user })} />;
+    return <SignIn onSignedIn={setUser} />;
   }
 
   return (
@@ -120,12 +147,47 @@ interface SignedInProps {
   onUnauthorized: () => void;
 }
 
+/** Replays the save queue and keeps the device's copy current while an account is signed in:
+ * on start (after the device's stores are made this account's), after each replay, every
+ * minute while online and visible; a 401 from the replay signs out. */
+function useOfflineSync(userId: number | string, onUnauthorized: () => void) {
+  useEffect(() => {
+    let stop: (() => void) | null = null;
+    let stopped = false;
+    void claimDevice(userId).then(() => {
+      if (!stopped) stop = startSync();
+    });
+    // The service worker's Background Sync cannot read cookies where cookieStore is missing:
+    // it sends the token this session was given.
+    void rememberCsrfToken();
+    const timer = window.setInterval(() => {
+      if (navigator.onLine && document.visibilityState === "visible") void syncSoon().catch(() => undefined);
+    }, PULL_EVERY_MS);
+    const unflush = flushDraftsOnPageHide();
+    // A memory restored by an API call (an undone delete or merge) is in the list at once.
+    const unrestored = onRestored((memory) => void putInCopy(memory));
+    const unsubscribe = subscribe((event, fromAnotherTab) => {
+      if (event.type === "signed-out" && !fromAnotherTab) onUnauthorized();
+    });
+    return () => {
+      stopped = true;
+      stop?.();
+      window.clearInterval(timer);
+      unflush();
+      unrestored();
+      unsubscribe();
+    };
+  }, [userId, onUnauthorized]);
+}
+
 /** The app of a signed-in account: its session for the screens, the inbox and duplicates
- * counts for the navigation, and the browser's time zone given to a new account. */
+ * counts for the navigation, the queue's replay, and the browser's time zone given to a new
+ * account. */
 function SignedIn({ user, setUser, onSignOut, signingOut, onUnauthorized: signedOut }: SignedInProps) {
   const inboxCount = useInboxCount(signedOut);
   const duplicatesCount = useDuplicatesCount(signedOut);
   const session = useMemo(() => ({ user, setUser }), [user, setUser]);
+  useOfflineSync(user.id, signedOut);
 
   useEffect(() => {
     const zone = timeZoneToDefault(user, browserTimeZone());
@@ -150,6 +212,7 @@ function SignedIn({ user, setUser, onSignOut, signingOut, onUnauthorized: signed
             <Route path="/inbox" element={<InboxScreen onUnauthorized={signedOut} />} />
             <Route path="/duplicates" element={<DuplicatesScreen onUnauthorized={signedOut} />} />
             <Route path="/settings" element={<SettingsScreen onUnauthorized={signedOut} />} />
+            <Route path="/share" element={<ShareScreen />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>

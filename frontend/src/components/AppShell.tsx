@@ -4,6 +4,8 @@ import { Bell, BookOpen, Copy, LogOut, Search, Settings } from "lucide-react";
 import type { User } from "../api/client";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { NoticeProvider } from "./Notice";
+import { StorageBanner } from "./StorageBanner";
+import { SyncStatus } from "./SyncStatus";
 
 interface Props {
   user: User;
@@ -44,6 +46,7 @@ export function AppShell({
       <header className="topbar">
         <div className="brand">Memory Connector</div>
         <ConnectionStatus />
+        <SyncStatus />
         <div className="account">
           <span className="account-email">{user.email}</span>
           <button type="button" className="button quiet" onClick={onSignOut} disabled={signingOut}>
@@ -66,6 +69,7 @@ export function AppShell({
           </NavLink>
         ))}
       </nav>
+      <StorageBanner />
       <NoticeProvider>
         <main id="main" className="main" tabIndex={-1}>
           {children}

@@ -1,15 +1,16 @@
-import { useContext, useState, type FormEvent } from "react";
+import { useContext, useRef, useState, type FormEvent } from "react";
 import { Save } from "lucide-react";
-import { ApiError, api, newIdempotencyKey, type MemoryCreate, type MemorySave } from "../api/client";
-import { announceMemorySaved } from "../lib/memoryEvents";
+import { KINDS, type Kind, type MemoryCreate } from "../api/client";
+import { announceInboxChanged, announceMemorySaved } from "../lib/memoryEvents";
 import { SessionContext } from "../lib/session";
 import { parseTags } from "../lib/tags";
+import { useDraft } from "../lib/useDraft";
+import { useOfflineEvents } from "../lib/useOffline";
 import { fromDateTimeLocal } from "../lib/zonedTime";
+import { NEW_MEMORY_DRAFT, type DraftFields } from "../offline/drafts";
+import { enqueueCreate } from "../offline/queue";
+import { persistAfterFirstSave } from "../offline/storage";
 import { MemoryFields, type MemoryFieldValues } from "./MemoryFields";
-
-interface Props {
-  onSaved: (memory: MemorySave) => void;
-}
 
 export interface CaptureFields extends MemoryFieldValues {
   /** "Remind me": a datetime-local value on the account's clock, or "". */
@@ -31,16 +32,52 @@ export function toMemoryCreate(fields: CaptureFields): MemoryCreate {
 
 const EMPTY: CaptureFields = { content: "", title: "", url: "", tags: "", kind: "note", remindAt: "" };
 
-export function CaptureForm({ onSaved }: Props) {
+function toDraft(fields: CaptureFields): DraftFields {
+  const { remindAt, ...rest } = fields;
+  return { ...rest, remind_at: remindAt };
+}
+
+function fromDraft(draft: DraftFields): CaptureFields {
+  const kind = KINDS.includes(draft.kind as Kind) ? (draft.kind as Kind) : "note";
+  return {
+    content: draft.content ?? "",
+    title: draft.title ?? "",
+    url: draft.url ?? "",
+    tags: draft.tags ?? "",
+    kind,
+    remindAt: draft.remind_at ?? "",
+  };
+}
+
+/** Capture never fails (PWA.md): Save writes the memory into the device's queue, with its
+ * Idempotency-Key and the moment Save was pressed, and clears the form at once; the list shows
+ * it with its state until the replay has sent it. What is typed is kept as a draft meanwhile. */
+export function CaptureForm() {
   const timeZone = useContext(SessionContext)?.user.time_zone;
   const [fields, setFields] = useState<CaptureFields>(EMPTY);
   const [error, setError] = useState("");
   const [message, setMessage] = useState("");
-  const [busy, setBusy] = useState(false);
-  // One key per memory the user means to save, so a retried Save is not a second memory.
-  const [idempotencyKey, setIdempotencyKey] = useState(newIdempotencyKey);
+  // The keys of the saves made here, to say so when the server already had one.
+  const mine = useRef(new Set<string>());
+  const touched = useRef(false);
+  const draft = useDraft(NEW_MEMORY_DRAFT, (restored) => {
+    if (!touched.current) setFields(fromDraft(restored));
+  });
 
-  const set = (changes: Partial<CaptureFields>) => setFields((current) => ({ ...current, ...changes }));
+  useOfflineEvents((event) => {
+    if (event.type === "created" && mine.current.has(event.key)) {
+      mine.current.delete(event.key);
+      if (event.duplicate) setMessage("You had already saved this.");
+      announceInboxChanged(); // its reminder (Remind me, or one read in the text) exists now
+    }
+  });
+
+  const set = (changes: Partial<CaptureFields>) => {
+    touched.current = true;
+    const next = { ...fields, ...changes };
+    setFields(next);
+    draft.save(toDraft(next));
+  };
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -48,20 +85,21 @@ export function CaptureForm({ onSaved }: Props) {
       setError("Write something to remember first.");
       return;
     }
-    setBusy(true);
+    const savedAt = Date.now();
+    const submitted = fields;
     setError("");
-    setMessage("");
+    setFields(EMPTY);
+    draft.clear();
     try {
-      const saved = await api.createMemory(toMemoryCreate(fields), idempotencyKey);
-      onSaved(saved);
-      if (!saved.duplicate) announceMemorySaved();
-      setFields(EMPTY);
-      setIdempotencyKey(newIdempotencyKey());
-      setMessage(saved.duplicate ? "You had already saved this." : "Saved.");
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught.detail : "Could not save. Please try again.");
-    } finally {
-      setBusy(false);
+      const entry = await enqueueCreate(toMemoryCreate(submitted), savedAt);
+      mine.current.add(entry.key);
+      setMessage("Saved.");
+      announceMemorySaved();
+      void persistAfterFirstSave();
+    } catch {
+      // Not even memory could take it (IndexedDB broken in a way other than a full disk).
+      setFields(submitted);
+      setError("Could not save on this device. Please try again.");
     }
   }
 
@@ -93,7 +131,7 @@ export function CaptureForm({ onSaved }: Props) {
           <p className="save-message" aria-live="polite">
             {message}
           </p>
-          <button type="submit" className="button primary" disabled={busy}>
+          <button type="submit" className="button primary">
             <Save aria-hidden="true" size={16} />
             <span>Save</span>
           </button>

@@ -15,7 +15,8 @@ interface Props {
 // The server's triggers (reminders/detection.py), to know when a detected reminder may be on
 // its way; detection itself is the server's.
 const TRIGGER = /\bremind\s+me\b|\breminder\s*:|\b(?:don['\u2019]?t|do\s+not)\s+forget\b/i;
-const DETECTION_POLLS = 6;
+// Up to 30 s: a worker busy with a batch (or loading its model) may take longer than a few seconds.
+const DETECTION_POLLS = 15;
 const DETECTION_POLL_MS = 2_000;
 
 const STATE_TEXT: Partial<Record<Reminder["state"], string>> = {

@@ -26,3 +26,29 @@ export function timeZoneToDefault(user: User, browserZone: string, storage: Stor
   storage.setItem(key, "1");
   return user.time_zone === "UTC" && browserZone !== "UTC" ? browserZone : null;
 }
+
+const SIGNED_IN = "mc:signed-in-user";
+
+/** Remembers the signed-in account on this device, so the app opens offline (a reload with no
+ * network cannot ask /me; the server still decides on every request). */
+export function rememberUser(user: User, storage: Storage = localStorage): void {
+  try {
+    storage.setItem(SIGNED_IN, JSON.stringify(user));
+  } catch {
+    // A full storage: the app then needs the network to open, as before.
+  }
+}
+
+/** The account last signed in on this device, or null. */
+export function rememberedUser(storage: Storage = localStorage): User | null {
+  try {
+    const value = JSON.parse(storage.getItem(SIGNED_IN) ?? "null") as unknown;
+    return value && typeof value === "object" && "id" in value && "email" in value ? (value as User) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function forgetUser(storage: Storage = localStorage): void {
+  storage.removeItem(SIGNED_IN);
+}

@@ -114,7 +114,12 @@ export async function lastSyncAt(): Promise<string | null> {
 
 /** A memory as the screens show it: the copy's row with the user's queued saves on top;
  * `pending` is the state of the save not yet on the server (null: none). */
-export type OfflineMemory = Memory & { pending: QueueState | null };
+export type OfflineMemory = Memory & {
+  pending: QueueState | null;
+  /** The queued save behind `pending` (the one that needs attention, when one does): its key,
+   * operation and the server's reason, for "Fix" and "Discard". */
+  pendingEntry?: { key: string; operation: QueueEntry["operation"]; error: string | null } | null;
+};
 
 function pendingRow(id: string, fields: QueuedCreate, createdAt: string): Memory {
   return {
@@ -141,16 +146,28 @@ function strongest(a: QueueState | null, b: QueueState): QueueState {
   return a !== null && WEIGHT[a] > WEIGHT[b] ? a : b;
 }
 
+function describe(entry: QueueEntry): NonNullable<OfflineMemory["pendingEntry"]> {
+  return { key: entry.key, operation: entry.operation, error: entry.last_error };
+}
+
 /** `row` with one queued save applied (undefined: deleted, or not there). */
 function overlay(row: OfflineMemory | undefined, entry: QueueEntry): OfflineMemory | undefined {
   switch (entry.operation) {
     case "create":
-      return { ...pendingRow(entry.memoryId, entry.payload as QueuedCreate, entry.created_at), pending: entry.state };
-    case "update":
-      return row && { ...row, ...(entry.payload as MemoryChanges), pending: strongest(row.pending, entry.state) };
+      return {
+        ...pendingRow(entry.memoryId, entry.payload as QueuedCreate, entry.created_at),
+        pending: entry.state,
+        pendingEntry: describe(entry),
+      };
+    case "update": {
+      if (!row) return row;
+      const pending = strongest(row.pending, entry.state);
+      const pendingEntry = pending === entry.state ? describe(entry) : row.pendingEntry;
+      return { ...row, ...(entry.payload as MemoryChanges), pending, pendingEntry };
+    }
     case "delete":
       // A delete the server refused leaves the memory, flagged.
-      return entry.state === "needs_attention" && row ? { ...row, pending: entry.state } : undefined;
+      return entry.state === "needs_attention" && row ? { ...row, pending: entry.state, pendingEntry: describe(entry) } : undefined;
   }
 }
 
@@ -167,6 +184,29 @@ export async function readCopy(): Promise<OfflineMemory[]> {
   return [...byId.values()].sort(
     (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
   );
+}
+
+/** Puts one memory the server answered into the copy (a restore, a memory opened online),
+ * unless the copy has a newer state of it. */
+export async function putInCopy(memory: Memory): Promise<void> {
+  try {
+    const db = await offlineDb();
+    const tx = db.transaction("memories", "readwrite");
+    await Promise.all([upsertCopyRow(tx.store, memory), tx.done]);
+  } catch {
+    // No room: the next pull brings it.
+    return;
+  }
+  emit({ type: "copy" });
+}
+
+/** Whether the copy has been filled by a full sync at least once (the list can come from it). */
+export async function copyIsComplete(): Promise<boolean> {
+  try {
+    return (await (await offlineDb()).get("meta", LAST_SYNC_KEY)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** One memory from the copy (with its queued saves on top), or null. */

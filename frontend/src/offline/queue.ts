@@ -305,11 +305,14 @@ export function markEntry(key: string, fields: Partial<Omit<QueueEntry, "key" | 
 export type Claim = { kind: "claimed"; entry: QueueEntry } | { kind: "gone" } | { kind: "taken"; entry: QueueEntry };
 
 /** Sets the entry "syncing" if it is "waiting" (or a dead tab's stale claim), in one
- * transaction: whoever set it sends it, and nobody else does. */
-export async function claimEntry(key: string, now: number): Promise<Claim> {
+ * transaction: whoever set it sends it, and nobody else does. `orphaned`: the caller holds the
+ * replay's Web Lock, which every replay holds while it sends and a closed tab lets go of, so a
+ * "syncing" entry is a dead tab's at once (sent again with its key: the server runs it once). */
+export async function claimEntry(key: string, now: number, orphaned = false): Promise<Claim> {
   let claimed = false;
   const entry = await updateEntry(key, (current) => {
-    const stale = current.state === "syncing" && (current.claimed_at ?? 0) <= now - STALE_CLAIM_MS;
+    const stale =
+      current.state === "syncing" && (orphaned || (current.claimed_at ?? 0) <= now - STALE_CLAIM_MS);
     if (current.state !== "waiting" && !stale) return null;
     claimed = true;
     return { ...current, state: "syncing", claimed_at: now };
@@ -329,6 +332,34 @@ export async function removeEntries(keys: readonly string[]): Promise<void> {
     // Deleting frees space; an unopenable database has nothing to delete.
   }
   emit({ type: "queue" });
+}
+
+/** Takes back a save that no replay has claimed yet ("Undo" of a delete still on the device):
+ * checked and deleted in one transaction, so it is either withdrawn here or sent, never both.
+ * True when it was withdrawn. */
+export async function withdrawEntry(key: string): Promise<boolean> {
+  const inMemory = held.get(key);
+  if (inMemory) {
+    if (inMemory.state !== "waiting") return false;
+    held.delete(key);
+    emit({ type: "queue" });
+    return true;
+  }
+  let withdrawn = false;
+  try {
+    const db = await offlineDb();
+    const tx = db.transaction("queue", "readwrite");
+    const current = await tx.store.get(key);
+    if (current && current.state === "waiting") {
+      await tx.store.delete(key);
+      withdrawn = true;
+    }
+    await tx.done;
+  } catch {
+    withdrawn = false;
+  }
+  if (withdrawn) emit({ type: "queue" });
+  return withdrawn;
 }
 
 export function removeEntry(key: string): Promise<void> {
@@ -419,10 +450,10 @@ export async function settleEntry(entry: QueueEntry, { memory }: Settled): Promi
     if (entry.operation === "create" && memory) {
       watch(memories.delete(entry.memoryId));
       watch(tx.objectStore("meta").put(memory.id, `alias:${entry.memoryId}`));
-      const others = queue.index("seq").getAll();
+      const others = queue.index("memoryId").getAll(entry.memoryId);
       watch(others);
       for (const other of await others) {
-        if (other.memoryId === entry.memoryId && other.key !== entry.key) watch(queue.put(rebase(other)));
+        if (other.key !== entry.key) watch(queue.put(rebase(other)));
       }
     }
     watch(memory ? upsertCopyRow(memories, memory) : memories.delete(entry.memoryId));

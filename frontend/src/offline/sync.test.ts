@@ -5,7 +5,7 @@ import { clock, deferred, fillStorage, freshOfflineState } from "../test/offline
 import { getFromCopy, readCopy } from "./copy";
 import { offlineDb } from "./db";
 import { subscribe, type OfflineEvent } from "./events";
-import { enqueueCreate, enqueueDelete, enqueueUpdate, fix, discard, listEntries, pendingCount } from "./queue";
+import { claimEntry, enqueueCreate, enqueueDelete, enqueueUpdate, fix, discard, listEntries, pendingCount } from "./queue";
 import { BACKOFF_CAP_MS, backoffDelay, replay, startSync, syncNow, type Locks } from "./sync";
 
 const unsubscribes: (() => void)[] = [];
@@ -96,6 +96,18 @@ describe("the replay", () => {
 
     expect((await readCopy()).map((row) => [row.id, row.pending])).toEqual([["srv-1", null]]);
     expect(await getFromCopy(entry.memoryId)).toBeNull();
+  });
+
+  it("tells the screens, in every tab, which create reached the server and whether it was a duplicate", async () => {
+    server(({ method }) =>
+      method === "POST" ? json({ ...memory("srv-old", "one"), duplicate: true }, 200) : undefined,
+    );
+    const seen = events();
+    const entry = await enqueueCreate({ content: "one" });
+    await replay({ locks: null });
+    expect(seen.filter((event) => event.type === "created")).toEqual([
+      { type: "created", key: entry.key, memory: expect.objectContaining({ id: "srv-old" }), duplicate: true },
+    ]);
   });
 
   it("sends an edit queued for a memory not yet sent to the id the server gave it", async () => {
@@ -330,6 +342,16 @@ describe("several tabs", () => {
     expect(await pendingCount()).toBe(0);
   });
 
+  it("takes over at once, under the lock, a save a closed tab left syncing; without it only once stale", async () => {
+    const calls = server();
+    const entry = await enqueueCreate({ content: "one" });
+    await claimEntry(entry.key, Date.now()); // the tab that claimed it was closed mid-send
+    expect(await replay({ locks: null })).toMatchObject({ status: "busy", sent: 0 });
+    const locks: Locks = { request: (_name, _options, callback) => callback({}) };
+    expect(await replay({ locks })).toMatchObject({ status: "done", sent: 1 });
+    expect(writes(calls).map(keyOf)).toEqual([entry.key]);
+  });
+
   it("lets only the tab holding the lock replay", async () => {
     const calls = server();
     let held = false;
@@ -425,6 +447,19 @@ describe("the triggers", () => {
     await vi.waitFor(async () => expect(await pendingCount()).toBe(0));
     expect(calls).toHaveLength(3);
     stop();
+  });
+
+  it("sets no backoff timer once unwired (signed out): nothing is sent later", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const calls = server(() => problem(503, "unavailable", "Later."));
+    await enqueueCreate({ content: "one" });
+    const stop = startSync({ locks: null, pull: false, random: () => 0 });
+    await vi.waitFor(() => expect(writes(calls)).toHaveLength(1));
+    stop();
+    await syncNow({ locks: null, pull: false }); // a run that ends after sign-out
+    const sent = writes(calls).length;
+    await vi.advanceTimersByTimeAsync(BACKOFF_CAP_MS + 1000);
+    expect(writes(calls)).toHaveLength(sent);
   });
 
   it("on Sync now sends what backs off, then pulls the server's changes", async () => {

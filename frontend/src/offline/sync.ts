@@ -4,8 +4,9 @@
 //   running the same key), the whole run stops, so nothing overtakes it.
 // - One tab at a time (a Web Lock); and each entry is claimed ("waiting" → "syncing") in a
 //   transaction before it is sent, so where Web Locks are missing two tabs still never send one
-//   entry twice. A dead tab's claim goes stale and the entry is sent again with the same key,
-//   which the server answers without running it again.
+//   entry twice. A dead tab's claim is taken over at once by the holder of the lock (a closed
+//   tab lets go of it), else once stale, and the entry is sent again with the same key, which
+//   the server answers without running it again.
 // - A 4xx the user must act on parks that entry ("needs attention") and the run goes on with
 //   the entries that do not depend on it (another memory's saves).
 // - No DOM or React in `replay`: the api calls and the clock are passed in, so the service
@@ -75,7 +76,7 @@ export function backoffDelay(attempts: number, retryAfterSeconds: number | null,
 }
 
 type Outcome =
-  | { kind: "sent"; memory: Memory | null }
+  | { kind: "sent"; memory: Memory | null; duplicate?: boolean }
   | { kind: "retry"; error: string; retryAfter: number | null }
   | { kind: "attention"; error: string; conflict?: Memory }
   | { kind: "signed-out" };
@@ -90,12 +91,13 @@ export async function replay(options: ReplayOptions = {}): Promise<ReplayResult>
   const locks = options.locks === undefined ? defaultLocks() : options.locks;
   if (!locks) return runQueue(options);
   const result = await locks.request(SYNC_LOCK, { ifAvailable: true }, async (lock) =>
-    lock ? runQueue(options) : null,
+    lock ? runQueue(options, true) : null,
   );
   return result ?? { status: "busy", sent: 0, retryAt: null };
 }
 
-async function runQueue(options: ReplayOptions): Promise<ReplayResult> {
+/** `locked`: this run holds the Web Lock, so an entry left "syncing" is a closed tab's. */
+async function runQueue(options: ReplayOptions, locked = false): Promise<ReplayResult> {
   const api = options.api ?? defaultApi;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -114,7 +116,7 @@ async function runQueue(options: ReplayOptions): Promise<ReplayResult> {
       if (!options.force && listed.next_attempt_at > now()) {
         return { status: "waiting", sent, retryAt: listed.next_attempt_at };
       }
-      const claim = await claimEntry(listed.key, now());
+      const claim = await claimEntry(listed.key, now(), locked);
       if (claim.kind === "gone") continue;
       if (claim.kind === "taken") {
         if (claim.entry.state === "needs_attention") {
@@ -127,6 +129,9 @@ async function runQueue(options: ReplayOptions): Promise<ReplayResult> {
       const outcome = await send(entry, api);
       if (outcome.kind === "sent") {
         await settleEntry(entry, { memory: outcome.memory });
+        if (entry.operation === "create" && outcome.memory) {
+          emit({ type: "created", key: entry.key, memory: outcome.memory, duplicate: outcome.duplicate === true });
+        }
         sent++;
         sentThisPass++;
         continue;
@@ -173,7 +178,7 @@ async function send(entry: QueueEntry, api: SyncApi): Promise<Outcome> {
     if (entry.operation === "create") {
       const body: QueuedCreate = { ...(entry.payload as QueuedCreate), created_at: entry.created_at };
       const saved = await api.createMemory(body, sendKey(entry));
-      return { kind: "sent", memory: savedMemory(saved, body) };
+      return { kind: "sent", memory: savedMemory(saved, body), duplicate: saved.duplicate === true };
     }
     const id = await targetId(entry);
     if (!id) return { kind: "attention", error: "The memory this change belongs to was never saved." };
@@ -278,10 +283,18 @@ export type SyncOptions = ReplayOptions & { pull?: ChangesApi | false };
 
 let defaults: SyncOptions = {};
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
+/** Whether `startSync` is wired: a backoff's timer is set only then, so a run that ends after
+ * sign-out never wakes up later to send with whatever session the page has by then. */
+let wired = false;
 
 /** "Sync now": replays at once, even an entry whose backoff has not run out, then pulls. */
 export function syncNow(options: SyncOptions = {}): Promise<ReplayResult> {
   return schedule({ force: true, ...options });
+}
+
+/** Replays (leaving a backoff to run out) and pulls: the periodic refresh of the copy. */
+export function syncSoon(options: SyncOptions = {}): Promise<ReplayResult> {
+  return schedule(options);
 }
 
 /** Replays, then (unless signed out) pulls the server's changes into the copy. This tab runs
@@ -322,7 +335,7 @@ async function runAndPull(options: SyncOptions): Promise<ReplayResult> {
 function scheduleRetry(result: ReplayResult, options: ReplayOptions): void {
   if (retryTimer !== null) clearTimeout(retryTimer);
   retryTimer = null;
-  if (result.status !== "waiting" || result.retryAt === null) return;
+  if (!wired || result.status !== "waiting" || result.retryAt === null) return;
   const now = (options.now ?? Date.now)();
   retryTimer = setTimeout(() => {
     retryTimer = null;
@@ -334,6 +347,7 @@ function scheduleRetry(result: ReplayResult, options: ReplayOptions): void {
  * save queued here or in another tab; and when a backoff runs out. Returns the unwiring. */
 export function startSync(options: SyncOptions = {}): () => void {
   defaults = options;
+  wired = true;
   const trigger = () => {
     void schedule({}).catch(() => undefined);
   };
@@ -353,5 +367,6 @@ export function startSync(options: SyncOptions = {}): () => void {
     if (retryTimer !== null) clearTimeout(retryTimer);
     retryTimer = null;
     defaults = {};
+    wired = false;
   };
 }

@@ -8,9 +8,12 @@ import { NoticeProvider } from "../components/Notice";
 import { onDuplicatesChanged, onRestored } from "../lib/memoryEvents";
 import { json, memory, problem, stubFetch, type Call } from "../test/helpers";
 import { WithSession } from "../test/session";
+import { syncNow } from "../offline/sync";
 
-afterEach(() => {
+afterEach(async () => {
   cleanup();
+  // A merge pulls the changes feed: let it end with this test's server, not in the next test.
+  await syncNow({ pull: false }).catch(() => undefined);
   vi.unstubAllGlobals();
 });
 
@@ -43,7 +46,12 @@ function renderScreen(onUnauthorized = vi.fn()) {
 }
 
 const posts = (calls: Call[]) => calls.filter((call) => call.init.method === "POST").map((call) => call.url);
-const pairList = () => screen.findByRole("list", { name: "Possible duplicates" });
+/** The list once its pairs have loaded (it is in the page, empty, while they load). */
+const pairList = async () => {
+  const list = await screen.findByRole("list", { name: "Possible duplicates" });
+  await within(list).findAllByRole("listitem");
+  return list;
+};
 
 describe("DuplicatesScreen", () => {
   it("shows each pair side by side, the older kept, with differences, similarity, tags and a same link", async () => {

@@ -6,6 +6,7 @@ import { MemoryMeta } from "../components/MemoryList";
 import { useNotice } from "../components/Notice";
 import { TextDiff } from "../components/TextDiff";
 import { announceDuplicatesChanged, announceRestored } from "../lib/memoryEvents";
+import { syncSoon } from "../offline/sync";
 import { headline } from "../lib/tags";
 import { problemMessage, useCountedList } from "../lib/useCountedList";
 
@@ -135,7 +136,11 @@ export function DuplicatesScreen({ onUnauthorized }: Props) {
     void decide(
       pair,
       () => api.mergePair(pair.id),
-      () => notice({ text: `Merged into “${kept}”.`, action: { label: "Undo", run: () => undo(pair) } }),
+      () => {
+        notice({ text: `Merged into “${kept}”.`, action: { label: "Undo", run: () => undo(pair) } });
+        // The merge changed two memories on the server: the device's copy learns it by the feed.
+        void syncSoon().catch(() => undefined);
+      },
     );
   }
 

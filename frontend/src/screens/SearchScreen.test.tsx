@@ -1,13 +1,18 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { act, cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, useLocation, useNavigate } from "react-router";
 import { SearchScreen } from "./SearchScreen";
 import { json, memory, problem, stubFetch, type Call } from "../test/helpers";
+import { freshOfflineState } from "../test/offline";
+import { offlineDb } from "../offline/db";
+import { enqueueCreate } from "../offline/queue";
+import { stopOfflineSearch } from "../search/offlineSearch";
 
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  stopOfflineSearch();
 });
 
 function answer(hits: { id: string; content: string; snippet: string; title?: string }[], degraded = false) {
@@ -175,5 +180,92 @@ describe("SearchScreen", () => {
     expect(item.querySelector("script")).toBeNull();
     expect(item.querySelectorAll("mark")).toHaveLength(1);
     expect(item.querySelector("mark")).toHaveTextContent("tea");
+  });
+});
+
+describe("SearchScreen without a network", () => {
+  beforeEach(async () => {
+    await freshOfflineState();
+    const db = await offlineDb();
+    await db.put("memories", memory("s1", "The bicycle shop on Elm street", { title: "Bike repair" }));
+    await db.put("memories", memory("s2", "Tomato soup with basil", { tags: ["recipes"] }));
+  });
+
+  function goOffline() {
+    vi.spyOn(navigator, "onLine", "get").mockReturnValue(false);
+  }
+
+  it("answers from the device when the browser is offline, and marks the results", async () => {
+    goOffline();
+    const calls = stubFetch(() => {
+      throw new TypeError("no network");
+    });
+    renderAt("/search?q=bicy&mode=auto");
+    expect(await screen.findByText("Offline results")).toBeInTheDocument();
+    const list = screen.getByRole("list", { name: "Results" });
+    const item = await within(list).findByRole("listitem");
+    expect(item).toHaveTextContent("Bike repair");
+    expect(item.querySelector("mark")).toHaveTextContent("bicycle");
+    expect(calls).toHaveLength(0);
+    expect(screen.queryByText("Keyword only")).not.toBeInTheDocument();
+  });
+
+  it("finds a save still waiting in the queue", async () => {
+    goOffline();
+    stubFetch(() => {
+      throw new TypeError("no network");
+    });
+    await enqueueCreate({ content: "Soup kitchen volunteering on Saturday" });
+    renderAt("/search?q=soup&mode=auto");
+    const list = await screen.findByRole("list", { name: "Results" });
+    await vi.waitFor(() => expect(within(list).getAllByRole("listitem")).toHaveLength(2));
+    expect(list).toHaveTextContent("Soup kitchen volunteering");
+    expect(list).toHaveTextContent("Tomato soup");
+  });
+
+  it("falls back to the device when the request cannot reach the server", async () => {
+    const calls = stubFetch(() => {
+      throw new TypeError("Failed to fetch");
+    });
+    renderAt("/search?q=soup&mode=semantic");
+    expect(await screen.findByText("Offline results")).toBeInTheDocument();
+    const list = screen.getByRole("list", { name: "Results" });
+    expect(await within(list).findByRole("listitem")).toHaveTextContent("Tomato soup");
+    expect(calls).toHaveLength(1);
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("says when nothing on the device matches", async () => {
+    goOffline();
+    stubFetch(() => {
+      throw new TypeError("no network");
+    });
+    renderAt("/search?q=zebra&mode=auto");
+    expect(await screen.findByText("No memories match")).toBeInTheDocument();
+    expect(screen.getByText("Offline results")).toBeInTheDocument();
+  });
+
+  it("asks the server again once back online, and drops the offline mark", async () => {
+    const onLine = vi.spyOn(navigator, "onLine", "get").mockReturnValue(false);
+    const calls = stubFetch(() => json(answer([{ id: "srv", content: "From the server", snippet: "soup" }])));
+    renderAt("/search?q=soup&mode=auto");
+    expect(await screen.findByText("Offline results")).toBeInTheDocument();
+    expect(calls).toHaveLength(0);
+    onLine.mockReturnValue(true);
+    await act(async () => {
+      window.dispatchEvent(new Event("online"));
+    });
+    const list = screen.getByRole("list", { name: "Results" });
+    await vi.waitFor(() => expect(list).toHaveTextContent("From the server"));
+    expect(calls).toHaveLength(1);
+    expect(screen.queryByText("Offline results")).not.toBeInTheDocument();
+  });
+
+  it("keeps the server's answer online, even with a device copy", async () => {
+    stubFetch(() => json(answer([{ id: "srv", content: "Server soup", snippet: "soup" }])));
+    renderAt("/search?q=soup&mode=auto");
+    const list = await screen.findByRole("list", { name: "Results" });
+    await vi.waitFor(() => expect(list).toHaveTextContent("Server soup"));
+    expect(screen.queryByText("Offline results")).not.toBeInTheDocument();
   });
 });

@@ -4,6 +4,9 @@ import { ApiError, SEARCH_MODES, api, type SearchHit, type SearchMode, type Sear
 import { headline } from "../lib/tags";
 import { snippetParts } from "../lib/snippet";
 import { MemoryMeta } from "../components/MemoryList";
+import { useOnline } from "../lib/useOnline";
+import { searchOffline, startOfflineSearch } from "../search/offlineSearch";
+import { installDevHooks } from "../search/devHooks";
 
 interface Props {
   onUnauthorized?: () => void;
@@ -19,11 +22,30 @@ const MODE_LABELS: Record<SearchMode, string> = {
   hybrid: "Both (hybrid)",
 };
 
+/** A server answer, or one from the device (`offline`, with how long the worker took). */
+type Answer = SearchResult & { offline?: { ms: number; total: number } };
+
 type State =
   | { status: "idle" }
-  | { status: "loading"; previous: SearchResult | null }
-  | { status: "done"; result: SearchResult }
+  | { status: "loading"; previous: Answer | null }
+  | { status: "done"; result: Answer }
   | { status: "error"; message: string };
+
+/** The device's copy answers: keyword matching only, whatever the mode. */
+async function answerFromDevice(query: string): Promise<Answer> {
+  const found = await searchOffline(query, LIMIT);
+  return {
+    mode_used: "keyword",
+    degraded: false,
+    results: found.hits.map((hit) => ({ memory: hit.memory, score: hit.score, snippet: hit.snippet })),
+    offline: { ms: found.ms, total: found.total },
+  };
+}
+
+/** Whether a failed search means the server could not be reached (then the device answers). */
+function isNetworkError(caught: unknown): boolean {
+  return caught instanceof ApiError && caught.status === 0;
+}
 
 function toMode(value: string | null): SearchMode {
   return SEARCH_MODES.find((mode) => mode === value) ?? "auto";
@@ -69,7 +91,9 @@ function ResultItem({ hit }: { hit: SearchHit }) {
 /**
  * Search: the query and mode live in the URL (/search?q=…&mode=…). Typing updates the URL after
  * a short pause; each URL change starts one request and aborts the one before, and an answer
- * for anything but the current query is ignored.
+ * for anything but the current query is ignored. Offline (navigator.onLine false, or the
+ * request cannot reach the server) the device's copy answers, through the search worker
+ * (search/offlineSearch.ts), marked "Offline results".
  */
 export function SearchScreen({ onUnauthorized }: Props) {
   const [params, setParams] = useSearchParams();
@@ -84,6 +108,13 @@ export function SearchScreen({ onUnauthorized }: Props) {
   unauthorized.current = onUnauthorized;
   const inputId = useId();
   const modeId = useId();
+  const online = useOnline();
+
+  // The worker builds its index while the user types the first query.
+  useEffect(() => {
+    startOfflineSearch();
+    installDevHooks();
+  }, []);
 
   // Back/forward (or a link) changed the URL: show its query in the box.
   useEffect(() => {
@@ -128,24 +159,41 @@ export function SearchScreen({ onUnauthorized }: Props) {
       status: "loading",
       previous: before.status === "done" ? before.result : before.status === "loading" ? before.previous : null,
     }));
-    api
-      .search({ q: urlQuery, mode, limit: LIMIT }, controller.signal)
-      .then((result) => {
-        if (current) setState({ status: "done", result });
-      })
-      .catch((caught: unknown) => {
-        if (!current || controller.signal.aborted) return;
-        if (caught instanceof ApiError && caught.status === 401) {
-          unauthorized.current?.();
-          return;
-        }
-        setState({ status: "error", message: searchErrorMessage(caught) });
-      });
+    const fromDevice = () =>
+      answerFromDevice(urlQuery).then(
+        (result) => {
+          if (current) setState({ status: "done", result });
+        },
+        () => {
+          if (current) setState({ status: "error", message: "Search on this device failed. Try again." });
+        },
+      );
+    if (!online) {
+      void fromDevice();
+    } else {
+      api
+        .search({ q: urlQuery, mode, limit: LIMIT }, controller.signal)
+        .then((result) => {
+          if (current) setState({ status: "done", result });
+        })
+        .catch((caught: unknown) => {
+          if (!current || controller.signal.aborted) return;
+          if (caught instanceof ApiError && caught.status === 401) {
+            unauthorized.current?.();
+            return;
+          }
+          if (isNetworkError(caught)) {
+            void fromDevice();
+            return;
+          }
+          setState({ status: "error", message: searchErrorMessage(caught) });
+        });
+    }
     return () => {
       current = false;
       controller.abort();
     };
-  }, [urlQuery, mode]);
+  }, [urlQuery, mode, online]);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -188,9 +236,19 @@ export function SearchScreen({ onUnauthorized }: Props) {
         </div>
       </form>
 
-      <section className="card list-card" aria-labelledby="results-heading" aria-busy={state.status === "loading"}>
+      <section
+        className="card list-card"
+        aria-labelledby="results-heading"
+        aria-busy={state.status === "loading"}
+        data-offline-ms={result?.offline ? result.offline.ms.toFixed(2) : undefined}
+      >
         <div className="results-header">
           <h2 id="results-heading">Results</h2>
+          {result?.offline && (
+            <span className="badge" title="No connection: these are the memories on this device that match your words.">
+              Offline results
+            </span>
+          )}
           {result?.degraded && (
             <span className="badge" title="Search by meaning is unavailable right now; these results match your words.">
               Keyword only
@@ -204,7 +262,9 @@ export function SearchScreen({ onUnauthorized }: Props) {
         )}
         <p className="muted search-status" role="status">
           {state.status === "idle"
-            ? "Type to search your memories by meaning and by words."
+            ? online
+              ? "Type to search your memories by meaning and by words."
+              : "Offline: type to search the memories on this device by their words."
             : state.status === "loading" && !result
               ? "Searching…"
               : state.status === "done" && hits.length === 0

@@ -9,6 +9,7 @@ import {
   type ApiTokenCreated,
   type Usage,
 } from "../api/client";
+import { StorageSection } from "../components/StorageSection";
 import { TimeZoneSection } from "../components/TimeZoneSection";
 
 interface Props {
@@ -521,7 +522,8 @@ function TokensSection({ onUnauthorized }: { onUnauthorized: () => void }) {
   );
 }
 
-/** Settings: the plan's limits and what is used of each, and the user's API tokens. */
+/** Settings: the plan's limits and what is used of each, the user's API tokens, and the
+ * device's storage. */
 export function SettingsScreen({ onUnauthorized }: Props) {
   const unauthorized = useRef(onUnauthorized);
   unauthorized.current = onUnauthorized;
@@ -539,6 +541,7 @@ export function SettingsScreen({ onUnauthorized }: Props) {
       <TimeZoneSection onUnauthorized={onAnyUnauthorized} />
       <UsageSection onUnauthorized={onAnyUnauthorized} />
       <TokensSection onUnauthorized={onAnyUnauthorized} />
+      <StorageSection />
     </div>
   );
 }

@@ -55,3 +55,9 @@ export function fillStorage(form: "throw" | "abort") {
     return request;
   });
 }
+
+/** vi.waitFor with room for a busy machine: the default second is too tight when the tests
+ * share two cores with others (IndexedDB and the replay run on real timers). */
+export function eventually<T>(check: () => T | Promise<T>, options: { timeout?: number } = {}): Promise<T> {
+  return vi.waitFor(check, { interval: 20, ...options, timeout: Math.max(options.timeout ?? 0, 10_000) });
+}

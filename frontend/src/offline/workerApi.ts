@@ -1,0 +1,253 @@
+// The service worker's side of the replay (PWA.md "Capture never fails": Background Sync), and
+// the page's part in it. Why a second API client: the worker has no `document`, so client.ts's
+// `request` (which reads the CSRF cookie from document.cookie) cannot run there. This one sends
+// the same requests (same-origin credentials, Idempotency-Key, If-Match, X-CSRFToken) and
+// raises the same ApiError, so sync.ts's `replay` treats its answers exactly as the page's.
+// Why the CSRF token goes through IndexedDB: the page can read the csrftoken cookie and the
+// worker cannot (Chrome's cookieStore is used when the worker has it); Django changes the token
+// at sign-in, so the page stores it at start, after sign-in and before each sync registration.
+// A request refused for its CSRF token is reported as "signed out" (401): the replay then stops
+// and leaves every save waiting for the page, rather than parking it as "needs attention".
+import {
+  ApiError,
+  parseRetryAfter,
+  readCookie,
+  type ChangesPage,
+  type Memory,
+  type MemoryChanges,
+  type MemorySave,
+  type QueuedCreate,
+} from "../api/client";
+import type { ChangesApi } from "./copy";
+import { offlineDb } from "./db";
+import { subscribe } from "./events";
+import { pendingCount } from "./queue";
+import type { SyncApi } from "./sync";
+
+/** The `meta` key of the CSRF token the page last saw. */
+export const CSRF_META_KEY = "csrf_token";
+/** The Background Sync tag: one registration stands for "the queue holds saves". */
+export const SYNC_TAG = "memory-connector-sync";
+const CSRF_COOKIE = "csrftoken";
+
+/** A request as the worker sends it (built apart from sending, so it can be checked). */
+export interface ApiRequest {
+  url: string;
+  init: RequestInit & { headers: Record<string, string> };
+}
+
+export interface BuildOptions {
+  /** X-CSRFToken for unsafe methods ("" to send none). */
+  csrfToken: string;
+  /** The site's origin: a worker resolves "/api/…" against it. */
+  origin?: string;
+}
+
+function build(
+  method: string,
+  path: string,
+  { csrfToken, origin }: BuildOptions,
+  body?: unknown,
+  extra: Record<string, string> = {},
+): ApiRequest {
+  const headers: Record<string, string> = { Accept: "application/json", ...extra };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["X-CSRFToken"] = csrfToken;
+  return {
+    url: origin ? new URL(path, origin).href : path,
+    init: {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+  };
+}
+
+function memoryPath(id: string): string {
+  return `/api/v1/memories/${encodeURIComponent(id)}`;
+}
+
+/** The requests of the replay and the pull, as client.ts's `api` makes them. */
+export const requests = {
+  createMemory: (memory: QueuedCreate, idempotencyKey: string, options: BuildOptions) =>
+    build("POST", "/api/v1/memories", options, memory, { "Idempotency-Key": idempotencyKey }),
+  updateMemory: (id: string, changes: MemoryChanges, baseVersion: number, idempotencyKey: string, options: BuildOptions) =>
+    build("PATCH", memoryPath(id), options, changes, {
+      "If-Match": `"${baseVersion}"`,
+      "Idempotency-Key": idempotencyKey,
+    }),
+  deleteMemory: (id: string, idempotencyKey: string, options: BuildOptions) =>
+    build("DELETE", memoryPath(id), options, undefined, { "Idempotency-Key": idempotencyKey }),
+  memoryChanges: (since: string | null, options: BuildOptions, limit = 500) => {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (since) params.set("since", since);
+    return build("GET", `/api/v1/memories/changes?${params.toString()}`, options);
+  },
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** An error answer as client.ts reads it (problem+json: code, detail, errors, Retry-After).
+ * TODO: use client.ts's reader once it exports one (it is the same parsing). */
+export async function errorFrom(response: Response): Promise<ApiError> {
+  let retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
+  let body: unknown = null;
+  if ((response.headers.get("Content-Type") ?? "").includes("json")) {
+    body = await response.json().catch(() => null);
+  }
+  if (!isRecord(body)) {
+    const detail = response.statusText || `Request failed (${response.status})`;
+    return new ApiError(response.status, `http_${response.status}`, detail, {}, retryAfter);
+  }
+  const code = typeof body.code === "string" ? body.code : `http_${response.status}`;
+  const detail =
+    typeof body.detail === "string"
+      ? body.detail
+      : typeof body.title === "string"
+        ? body.title
+        : response.statusText || "Request failed";
+  if (response.status === 403 && /^CSRF Failed/i.test(detail)) {
+    // The token the worker holds is stale (a sign-in since): the page will send these saves.
+    return new ApiError(401, "csrf_failed", detail, {}, null, body);
+  }
+  if (retryAfter === null && typeof body.retry_after === "number" && Number.isFinite(body.retry_after)) {
+    retryAfter = Math.max(0, Math.ceil(body.retry_after));
+  }
+  return new ApiError(response.status, code, detail, isRecord(body.errors) ? body.errors : {}, retryAfter, body);
+}
+
+export interface WorkerApiOptions {
+  fetch?: typeof fetch;
+  /** The CSRF token to send (default: the cookie where the worker can read it, else the stored one). */
+  csrfToken?: () => Promise<string>;
+  origin?: string;
+}
+
+/** The replay's and the pull's calls over the worker's fetch. */
+export function workerApi(options: WorkerApiOptions = {}): SyncApi & ChangesApi {
+  const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const token = options.csrfToken ?? workerCsrfToken;
+  const origin = options.origin;
+
+  async function call<T>(make: (build: BuildOptions) => ApiRequest, signal?: AbortSignal): Promise<T> {
+    const { url, init } = make({ csrfToken: await token(), origin });
+    let response: Response;
+    try {
+      response = await send(url, { ...init, signal });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      throw new ApiError(0, "network_error", "Could not reach the server. Check your connection.");
+    }
+    if (!response.ok) throw await errorFrom(response);
+    if (response.status === 204) return null as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  return {
+    createMemory: (memory, key) => call<MemorySave>((b) => requests.createMemory(memory, key, b)),
+    updateMemory: (id, changes, baseVersion, key) =>
+      call<Memory>((b) => requests.updateMemory(id, changes, baseVersion, key, b)),
+    deleteMemory: (id, key) => call<null>((b) => requests.deleteMemory(id, key, b)),
+    memoryChanges: (since, signal) => call<ChangesPage>((b) => requests.memoryChanges(since ?? null, b), signal),
+  };
+}
+
+// ---- The token ------------------------------------------------------------------------------
+
+/** Stores the page's current CSRF token for the worker (at start, after sign-in, before a sync
+ * registration). Never throws: without IndexedDB the worker simply has no token. */
+export async function rememberCsrfToken(cookies?: string): Promise<void> {
+  try {
+    const token = readCookie(CSRF_COOKIE, cookies ?? document.cookie);
+    const db = await offlineDb();
+    if (token) await db.put("meta", token, CSRF_META_KEY);
+    else await db.delete("meta", CSRF_META_KEY);
+  } catch {
+    // No database (private mode, a full disk): the worker's requests will go without it.
+  }
+}
+
+/** The token the page stored, or "". */
+export async function storedCsrfToken(): Promise<string> {
+  try {
+    const token = await (await offlineDb()).get("meta", CSRF_META_KEY);
+    return typeof token === "string" ? token : "";
+  } catch {
+    return "";
+  }
+}
+
+interface CookieStoreLike {
+  get(name: string): Promise<{ value?: string } | null | undefined>;
+}
+
+/** In the worker: the cookie itself where the Cookie Store API exists (Chrome), else what the
+ * page stored. */
+export async function workerCsrfToken(): Promise<string> {
+  const cookieStore = (globalThis as { cookieStore?: CookieStoreLike }).cookieStore;
+  if (cookieStore) {
+    try {
+      const cookie = await cookieStore.get(CSRF_COOKIE);
+      if (cookie?.value) return cookie.value;
+    } catch {
+      // Fall back to the stored token.
+    }
+  }
+  return storedCsrfToken();
+}
+
+// ---- The page's Background Sync registration ---------------------------------------------
+
+interface SyncManagerLike {
+  register(tag: string): Promise<void>;
+}
+
+async function syncManager(): Promise<SyncManagerLike | null> {
+  const container = (globalThis as { navigator?: { serviceWorker?: ServiceWorkerContainer } }).navigator
+    ?.serviceWorker;
+  if (!container) return null;
+  const registration = await container.getRegistration();
+  return (registration as (ServiceWorkerRegistration & { sync?: SyncManagerLike }) | undefined)?.sync ?? null;
+}
+
+/** Asks the browser for a `sync` event (the worker replays then, even after the page is closed)
+ * when the queue holds saves and the browser has Background Sync; the token is stored first.
+ * Returns whether a sync was registered. */
+export async function requestBackgroundSync(): Promise<boolean> {
+  try {
+    if ((await pendingCount()) === 0) return false;
+    const sync = await syncManager();
+    if (!sync) return false;
+    await rememberCsrfToken();
+    await sync.register(SYNC_TAG);
+    return true;
+  } catch {
+    // Not allowed (no worker yet, a permission): the page's own replay sends the saves.
+    return false;
+  }
+}
+
+/** The page's wiring: stores the CSRF token now and when the page comes back into view, and
+ * registers the sync tag at start, when a save is queued (here or in another tab) and when the
+ * network returns. Returns the unwiring. */
+export function startBackgroundSync(): () => void {
+  const request = () => void requestBackgroundSync();
+  const onVisible = () => {
+    if (document.visibilityState === "visible") void rememberCsrfToken();
+  };
+  void rememberCsrfToken().then(request);
+  window.addEventListener("online", request);
+  document.addEventListener("visibilitychange", onVisible);
+  const unsubscribe = subscribe((event) => {
+    if (event.type === "enqueued") request();
+  });
+  return () => {
+    window.removeEventListener("online", request);
+    document.removeEventListener("visibilitychange", onVisible);
+    unsubscribe();
+  };
+}

@@ -1,0 +1,314 @@
+"""The PWA without a network, in Debian's chromium against the live stack (issue #17, "What it
+must show" 1, 4 and 5): saves made offline survive a reload and reach the server exactly once,
+also when the tab is closed mid-replay; an offline edit of a memory changed on the server
+meanwhile opens "Edit conflict", one that met only enrichment merges by itself; a nearly full
+or full storage is said, and a save the disk refused still reaches the server.
+
+Cutting the network: `context.set_offline(True)` alone does not stop the service worker's
+fetches, so every /api/ request is also routed to abort (and unrouted to come back)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from memories.enrichment import ClaimedMemory, EnrichmentResult, memories_enrichment_apply
+from memories.models import Memory
+from tests.test_pwa import PENDING, capture, sign_up
+from tests.workers import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TEXTS = [
+    "Buy a new bicycle bell at the market",
+    "The train to Lyon leaves at 7:42 from platform 3",
+    "Idea: a lamp that dims with the sunset",
+]
+API = "**/api/**"
+
+
+def abort(route) -> None:
+    route.abort()
+
+
+def go_offline(page) -> None:
+    page.context.route(API, abort)
+    page.context.set_offline(True)
+    expect(page.get_by_role("status", name="Connection")).to_have_text("Offline")
+
+
+def go_online(page) -> None:
+    page.context.unroute(API, abort)
+    page.context.set_offline(False)
+
+
+def app_is_installed(page) -> None:
+    """The service worker is active (the app shell precached): a reload works with no network."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+
+def memories(page):
+    return page.get_by_role("list", name="Memories")
+
+
+def save_offline(page, text: str) -> None:
+    page.get_by_role("textbox", name="Memory").fill(text)
+    page.get_by_role("button", name="Save").click()
+    item = memories(page).get_by_role("listitem").filter(has_text=text)
+    expect(item).to_contain_text("Waiting to sync")
+
+
+def server_texts(email: str) -> list[str]:
+    return sorted(
+        Memory.objects.filter(user__email=email, deleted_at__isnull=True).values_list(
+            "content", flat=True
+        )
+    )
+
+
+def wait_for_exactly(email: str, texts: list[str]) -> None:
+    wait_until(
+        lambda: len(server_texts(email)) >= len(texts),
+        timeout=60,
+        message=f"the server has {server_texts(email)}",
+    )
+    assert server_texts(email) == sorted(texts)
+
+
+def test_saves_made_offline_survive_a_reload_and_reach_the_server_once(gunicorn_server, page):
+    email = sign_up(page, gunicorn_server)
+    app_is_installed(page)
+    go_offline(page)
+    for text in TEXTS:
+        save_offline(page, text)
+    expect(page.get_by_text("3 waiting to sync")).to_be_visible()
+
+    # A reload with no network: the app opens from the service worker, the saves from the device.
+    page.reload()
+    items = memories(page).get_by_role("listitem")
+    expect(items).to_have_count(3)
+    for n, text in enumerate(reversed(TEXTS)):  # newest first
+        expect(items.nth(n)).to_contain_text(text)
+        expect(items.nth(n)).to_contain_text("Waiting to sync")
+    expect(page.get_by_text("3 waiting to sync")).to_be_visible()
+    assert server_texts(email) == []
+
+    go_online(page)
+    wait_for_exactly(email, TEXTS)
+    expect(page.get_by_text(re.compile(r"\d+ waiting to sync"))).to_have_count(0)
+    expect(items.filter(has_text=PENDING)).to_have_count(0)
+    expect(items).to_have_count(3)
+    # Each memory's time is when Save was pressed, not when it reached the server.
+    times = list(
+        Memory.objects.filter(user__email=email)
+        .order_by("created_at")
+        .values_list("content", flat=True)
+    )
+    assert times == TEXTS
+
+
+def test_a_tab_closed_mid_replay_loses_and_duplicates_nothing(gunicorn_server, page):
+    email = sign_up(page, gunicorn_server)
+    app_is_installed(page)
+    go_offline(page)
+    for text in TEXTS:
+        save_offline(page, text)
+
+    # Back online, the second save reaches the server but its answer never comes back: the
+    # tab is closed while waiting for it.
+    posts: list[str] = []
+    held = []
+
+    def second_post_never_answered(route):
+        request = route.request
+        if request.method == "POST" and request.url.endswith("/api/v1/memories"):
+            posts.append(request.headers.get("idempotency-key", ""))
+            if len(posts) == 2:
+                route.fetch()  # the server runs it
+                held.append(route)  # and the tab never hears
+                return
+        route.continue_()
+
+    page.context.unroute(API, abort)
+    page.context.route("**/api/v1/memories", second_post_never_answered)
+    page.context.set_offline(False)
+    # Route handlers run while Playwright is called: wait in the page, not in time.sleep.
+    for _ in range(600):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, f"the second save was never sent: {posts}"
+    wait_until(lambda: len(server_texts(email)) == 2, timeout=30, message=str(server_texts(email)))
+    page.close()
+    for route in held:
+        # The page, and its request with it, may be gone already.
+        with contextlib.suppress(Exception):
+            route.abort()
+    page.context.unroute("**/api/v1/memories", second_post_never_answered)
+
+    context = page.context
+    resent: list[str] = []
+    context.on(
+        "request",
+        lambda request: (
+            request.method == "POST"
+            and request.url.endswith("/api/v1/memories")
+            and resent.append(request.headers.get("idempotency-key", ""))
+        ),
+    )
+    reopened = context.new_page()
+    reopened.goto(f"{gunicorn_server}/")
+    wait_for_exactly(email, TEXTS)
+    # The unanswered save was sent again with the key made at Save, and the server ran it once.
+    expect(memories(reopened).get_by_role("listitem")).to_have_count(3)
+    assert posts[1] in resent, (posts, resent)
+    items = memories(reopened).get_by_role("listitem")
+    expect(items).to_have_count(3)
+    expect(items.filter(has_text=PENDING)).to_have_count(0)
+    expect(reopened.get_by_text(re.compile(r"\d+ waiting to sync"))).to_have_count(0)
+
+
+def open_memory(page, text: str) -> None:
+    memories(page).get_by_role("listitem").filter(has_text=text).get_by_role("link").click()
+    page.get_by_role("button", name="Edit").wait_for()
+
+
+def edit_offline(page, text: str) -> None:
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_role("textbox", name="Memory").fill(text)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".memory-content")).to_have_text(text)
+
+
+def enrich(memory: Memory) -> None:
+    """What the worker's enrichment writes (memories_enrichment_apply): AI tags, category and
+    summary, one version on."""
+    applied = memories_enrichment_apply(
+        results=[
+            EnrichmentResult(
+                memory=ClaimedMemory(
+                    id=str(memory.pk),
+                    user_id=memory.user_id,
+                    text=memory.content,
+                    content_hash=memory.content_hash,
+                ),
+                vector=[1.0] + [0.0] * (settings.EMBEDDING_DIMENSIONS - 1),
+                category="errands",
+                summary="A parcel to collect.",
+                tags=["post"],
+            )
+        ],
+        model="test-model",
+        dimensions=settings.EMBEDDING_DIMENSIONS,
+    )
+    assert applied == {str(memory.pk)}
+
+
+def test_an_offline_edit_conflicts_with_a_server_edit_but_merges_over_enrichment(
+    gunicorn_server, page
+):
+    email = sign_up(page, gunicorn_server)
+    capture(page, "Pick up the parcel at the post office")
+    capture(page, "Return the library books")
+    parcel = Memory.objects.get(user__email=email, content__startswith="Pick up")
+    books = Memory.objects.get(user__email=email, content__startswith="Return")
+
+    # Enrichment only: the offline edit of the text is merged with the AI's fields by itself.
+    open_memory(page, "Pick up the parcel")
+    go_offline(page)
+    edit_offline(page, "Pick up the parcel at the post office on Monday")
+    enrich(parcel)
+    go_online(page)
+    wait_until(
+        lambda: Memory.objects.get(pk=parcel.pk).content.endswith("on Monday"),
+        timeout=30,
+        message="the offline edit never reached the server",
+    )
+    parcel.refresh_from_db()
+    assert parcel.tags == ["post"] and parcel.summary == "A parcel to collect."
+    assert parcel.version == 3  # created, enriched, edited
+    expect(page.get_by_role("dialog", name="Edit conflict")).to_have_count(0)
+    expect(page.locator(".memory-content")).to_have_text(
+        "Pick up the parcel at the post office on Monday"
+    )
+
+    # The same text changed on the server meanwhile: "Edit conflict" when the edit replays.
+    page.get_by_role("link", name="Memories").first.click()
+    open_memory(page, "Return the library books")
+    go_offline(page)
+    edit_offline(page, "Return the library books by Friday")
+    Memory.objects.filter(pk=books.pk).update(
+        content="Return the library books and pay the fine", version=books.version + 1
+    )
+    go_online(page)
+    dialog = page.get_by_role("dialog", name="Edit conflict")
+    expect(dialog).to_be_visible(timeout=30_000)
+    expect(dialog).to_contain_text("by Friday")
+    expect(dialog).to_contain_text("pay the fine")
+    dialog.get_by_role("button", name="Keep mine").click()
+    wait_until(
+        lambda: Memory.objects.get(pk=books.pk).content == "Return the library books by Friday",
+        timeout=30,
+        message="the choice never reached the server",
+    )
+
+
+STORAGE_85_PERCENT = """
+navigator.storage.estimate = async () => ({ usage: 85 * 1024 * 1024, quota: 100 * 1024 * 1024 });
+"""
+
+# Every put into the queue store fails as a full disk does (the copy and drafts still write).
+QUEUE_STORE_FULL = """
+(() => {
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (this.name === "queue" && !window.__roomAgain) {
+      throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    }
+    return put.apply(this, args);
+  };
+})();
+"""
+
+
+def test_storage_nearly_full_is_said_and_a_save_the_disk_refused_still_arrives(
+    gunicorn_server, browser
+):
+    context = browser.new_context()
+    try:
+        context.add_init_script(STORAGE_85_PERCENT)
+        page = context.new_page()
+        sign_up(page, gunicorn_server)
+        page.get_by_role("link", name="Settings").click()
+        storage = page.get_by_role("region", name="Storage")
+        expect(storage).to_contain_text("85 %")
+        expect(storage.get_by_role("alert")).to_contain_text("storage")
+    finally:
+        context.close()
+
+    context = browser.new_context()
+    try:
+        context.add_init_script(QUEUE_STORE_FULL)
+        page = context.new_page()
+        email = sign_up(page, gunicorn_server)
+        go_offline(page)
+        page.get_by_role("textbox", name="Memory").fill("Kept in memory while the disk is full")
+        page.get_by_role("button", name="Save").click()
+        banner = page.get_by_role("alert").filter(has_text="storage")
+        expect(banner).to_be_visible()
+        expect(banner.get_by_role("link", name=re.compile("export", re.I))).to_have_attribute(
+            "href", "/api/v1/export"
+        )
+        item = memories(page).get_by_role("listitem").filter(has_text="Kept in memory")
+        expect(item).to_contain_text("Waiting to sync")
+        expect(page.get_by_text("1 waiting to sync")).to_be_visible()
+
+        go_online(page)
+        wait_for_exactly(email, ["Kept in memory while the disk is full"])
+        expect(item).not_to_contain_text(PENDING)
+    finally:
+        context.close()
