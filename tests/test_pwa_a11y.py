@@ -17,8 +17,15 @@ from duplicates.models import Pair
 from memories import services
 from memories.models import Memory
 from reminders.tests.factories import ReminderFactory
-from tests.test_pwa import capture
+from tests.test_pwa import PENDING, capture
 from tests.test_pwa_duplicates import NEWER, OLDER, near_duplicates_for
+from tests.test_pwa_offline import (
+    QUEUE_STORE_FULL,
+    app_is_installed,
+    go_offline,
+    go_online,
+    save_offline,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,10 +65,16 @@ def page(browser, gunicorn_server):
     context.close()
 
 
-def serious_violations(page) -> list[dict]:
+def load_axe(page) -> None:
+    """axe-core into the page, once per document (a full load drops it). Offline audits load it
+    before the network is cut: the cut aborts every request, this one too."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(url=AXE_PATH)  # once per document: a full load drops it
+        page.add_script_tag(url=AXE_PATH)
         page.wait_for_function("() => typeof window.axe === 'object'")
+
+
+def serious_violations(page) -> list[dict]:
+    load_axe(page)
     results = page.evaluate(
         "() => axe.run(document, {resultTypes: ['violations']}).then(r => ({"
         " passed: r.passes.length,"
@@ -287,3 +300,88 @@ def test_possible_duplicates_and_related_memories(gunicorn_server, page):
     related = page.get_by_role("list", name="Related memories")
     related.get_by_role("listitem").nth(1).wait_for()
     audit(page, "memory-related", show=related)
+
+
+REFUSED = {
+    "type": "https://memory-connector.example/problems/invalid",
+    "title": "Invalid input.",
+    "status": 400,
+    "detail": "content: Ensure this field has no more than 20000 characters.",
+    "code": "invalid",
+}
+
+
+def test_offline_waiting_offline_results_and_needs_attention(gunicorn_server, page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sign_up(page, gunicorn_server, "ida@example.com")
+    capture(page, "The tomato soup recipe from grandma: roast the tomatoes first", "cooking")
+    capture(page, "Tomatoes grow best against a south-facing wall", "garden")
+    memories = page.get_by_role("list", name="Memories")
+    # Installed: the service worker has the app shell (the Search screen's code too) and
+    # controls the page once reloaded, as on any visit after the first.
+    app_is_installed(page)
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    memories.get_by_role("listitem").nth(1).wait_for()
+
+    # Offline: two saves wait on the device.
+    load_axe(page)
+    go_offline(page)
+    save_offline(page, "Book the car's service before the long weekend")
+    save_offline(page, "Idea: a bird feeder the squirrels cannot reach")
+    page.get_by_text("2 waiting to sync").wait_for()
+    page.get_by_role("button", name="Sync now").wait_for()
+    audit(page, "offline-waiting", show=page.get_by_role("heading", name="Your memories"))
+
+    # Search answers from the device.
+    page.get_by_role("link", name="Search").click()
+    page.get_by_role("searchbox", name="Search memories").fill("tomatoes")
+    results = page.get_by_role("list", name="Results")
+    results.get_by_role("listitem").nth(1).wait_for()
+    page.get_by_text("Offline results").wait_for()
+    page.wait_for_function("() => !document.querySelector('[aria-busy=\"true\"]')")
+    audit(page, "search-offline")
+
+    # Back online, the server refuses the first save (400 problem+json): "Needs attention", with
+    # the server's reason, and its "Fix" form open.
+    refused: list[str] = []
+
+    def refuse_the_first_create(route):
+        request = route.request
+        if request.method == "POST" and request.url.endswith("/api/v1/memories") and not refused:
+            refused.append(request.headers.get("idempotency-key", ""))
+            route.fulfill(
+                status=400, content_type="application/problem+json", body=json.dumps(REFUSED)
+            )
+            return
+        route.fallback()
+
+    page.context.route("**/api/v1/memories", refuse_the_first_create)
+    page.get_by_role("link", name="Memories").first.click()
+    go_online(page)
+    item = memories.get_by_role("listitem").filter(has_text="Book the car's service")
+    item.filter(has_text="Needs attention").wait_for(timeout=30_000)
+    memories.get_by_role("listitem").filter(has_text="a bird feeder").filter(
+        has_not_text=PENDING
+    ).wait_for(timeout=30_000)
+    item.get_by_text(REFUSED["detail"]).wait_for()
+    page.get_by_text("1 waiting to sync").wait_for()
+    item.get_by_role("button", name="Fix").click()
+    fix = item.get_by_role("textbox", name="Fix the text")
+    fix.wait_for()
+    audit(page, "offline-needs-attention", show=fix)
+    page.context.unroute("**/api/v1/memories", refuse_the_first_create)
+
+
+def test_storage_full_banner(gunicorn_server, page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.context.add_init_script(QUEUE_STORE_FULL)
+    sign_up(page, gunicorn_server, "joan@example.com")
+    load_axe(page)
+    go_offline(page)
+    page.get_by_role("textbox", name="Memory").fill("Kept in memory while the disk is full")
+    page.get_by_role("button", name="Save").click()
+    banner = page.get_by_role("alert").filter(has_text="storage")
+    banner.wait_for()
+    page.get_by_text("1 waiting to sync").wait_for()
+    audit(page, "storage-full", show=banner)

@@ -312,3 +312,145 @@ def test_storage_nearly_full_is_said_and_a_save_the_disk_refused_still_arrives(
         expect(item).not_to_contain_text(PENDING)
     finally:
         context.close()
+
+
+# A draft as the device stores it (offline/drafts.ts: the `drafts` store of the app's database),
+# or null. The app has opened the database (and made its stores) once the list is shown.
+STORED_DRAFT = """
+(id) => new Promise((resolve, reject) => {
+  const open = indexedDB.open("memory-connector");
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const get = db.transaction("drafts").objectStore("drafts").get(id);
+    get.onsuccess = () => { db.close(); resolve(get.result ? get.result.fields : null); };
+    get.onerror = () => { db.close(); reject(get.error); };
+  };
+})
+"""
+
+
+def stored_draft(page, draft_id: str, *, until) -> dict | None:
+    """The stored draft once `until(draft)` holds (asked every 100 ms, for up to 30 s)."""
+    draft = None
+    for _ in range(300):
+        draft = page.evaluate(STORED_DRAFT, draft_id)
+        if until(draft):
+            return draft
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the stored draft {draft_id!r} is still {draft}")
+
+
+CAPTURE_DRAFT = {
+    "Memory": "Ask Marie for the name of that jazz trio from the wedding",
+    "Title": "Jazz trio",
+    "Tags": "music, wedding",
+}
+
+
+def fill_capture(page, fields: dict[str, str]) -> None:
+    for name, value in fields.items():
+        page.get_by_role("textbox", name=name).fill(value)
+
+
+def expect_capture(page, fields: dict[str, str]) -> None:
+    for name, value in fields.items():
+        expect(page.get_by_role("textbox", name=name)).to_have_value(value)
+
+
+def test_drafts_come_back_after_a_reload_and_go_once_saved(gunicorn_server, page):
+    email = sign_up(page, gunicorn_server)
+
+    # The capture form: typed, not saved, the page reloaded once the debounce wrote it.
+    fill_capture(page, CAPTURE_DRAFT)
+    stored_draft(page, "new", until=lambda d: d and d["content"] == CAPTURE_DRAFT["Memory"])
+    page.reload()
+    expect_capture(page, CAPTURE_DRAFT)
+
+    # Save: the memory goes to the server and the draft goes; a reload shows an empty form.
+    page.get_by_role("button", name="Save").click()
+    memories(page).get_by_role("listitem").filter(has_text="Jazz trio").filter(
+        has_not_text=PENDING
+    ).wait_for()
+    stored_draft(page, "new", until=lambda d: d is None)
+    page.reload()
+    item = memories(page).get_by_role("listitem").filter(has_text="Jazz trio")
+    expect(item).to_have_count(1)
+    stored_draft(page, "new", until=lambda d: d is None)
+    expect_capture(page, dict.fromkeys(CAPTURE_DRAFT, ""))
+    memory = Memory.objects.get(user__email=email)
+    assert (memory.content, memory.title, sorted(memory.tags)) == (
+        CAPTURE_DRAFT["Memory"],
+        "Jazz trio",
+        ["music", "wedding"],
+    )
+
+    # An edit on the memory's screen: changed, not saved, reloaded: the form comes back with it.
+    open_memory(page, "Jazz trio")
+    memory_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    assert memory_id == str(memory.pk)
+    edited = "Ask Marie for the name of that jazz trio from Paul's wedding"
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_role("textbox", name="Memory").fill(edited)
+    stored_draft(page, memory_id, until=lambda d: d and d["content"] == edited)
+    page.reload()
+    expect(page.get_by_role("textbox", name="Memory")).to_have_value(edited)
+    expect(page.get_by_role("textbox", name="Title")).to_have_value("Jazz trio")
+
+    # "Save changes": the edit is queued and sent, the draft goes; a reload shows no form.
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".memory-content")).to_have_text(edited)
+    stored_draft(page, memory_id, until=lambda d: d is None)
+    wait_until(
+        lambda: Memory.objects.get(pk=memory.pk).content == edited,
+        timeout=30,
+        message="the edit never reached the server",
+    )
+    page.reload()
+    expect(page.get_by_role("button", name="Edit")).to_be_visible()
+    expect(page.locator(".memory-content")).to_have_text(edited)
+    stored_draft(page, memory_id, until=lambda d: d is None)
+    expect(page.get_by_role("textbox", name="Memory")).to_have_count(0)
+
+
+# The draft's debounce (useDraft: 500 ms) never fires in this page, as when the page is closed
+# within it: only the `pagehide` flush can store what was typed.
+HOLD_THE_DEBOUNCE = """
+() => {
+  const setTimeout = window.setTimeout;
+  window.setTimeout = (handler, delay, ...args) =>
+    delay === 500 ? 0 : setTimeout(handler, delay, ...args);
+}
+"""
+
+
+def test_a_draft_typed_just_before_the_page_closes_is_kept_by_pagehide(gunicorn_server, page):
+    sign_up(page, gunicorn_server)
+    context = page.context
+    text = "The plumber's number is on the fridge magnet"
+    page.evaluate(HOLD_THE_DEBOUNCE)
+    fill_capture(page, {"Memory": text, "Title": "Plumber"})
+    assert page.evaluate(STORED_DRAFT, "new") is None  # nothing written while typing
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)
+
+    reopened = context.new_page()
+    reopened.goto(f"{gunicorn_server}/")
+    expect_capture(reopened, {"Memory": text, "Title": "Plumber", "Tags": ""})
+
+
+def test_a_draft_typed_just_before_a_reload_or_navigation_is_kept_by_pagehide(
+    gunicorn_server, page
+):
+    sign_up(page, gunicorn_server)
+    text = "The plumber's number is on the fridge magnet"
+    page.evaluate(HOLD_THE_DEBOUNCE)
+    fill_capture(page, {"Memory": text, "Title": "Plumber"})
+    page.reload()
+    expect_capture(page, {"Memory": text, "Title": "Plumber"})
+
+    page.evaluate(HOLD_THE_DEBOUNCE)
+    fill_capture(page, {"Memory": text + ", behind the takeaway menu"})
+    page.goto("about:blank")
+    page.goto(f"{gunicorn_server}/")
+    expect_capture(page, {"Memory": text + ", behind the takeaway menu", "Title": "Plumber"})

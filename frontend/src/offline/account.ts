@@ -5,6 +5,7 @@
 // they go when the same account signs in again, and are wiped if another one does.
 import { offlineDb } from "./db";
 import { emit } from "./events";
+import { forgetPageHideDrafts } from "./drafts";
 import { forgetHeldEntries } from "./queue";
 
 const OWNER_KEY = "owner";
@@ -26,6 +27,7 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
     const stores = [tx.objectStore("queue"), tx.objectStore("memories"), tx.objectStore("meta"), tx.objectStore("drafts")];
     await Promise.all([...stores.map((store) => store.clear()), tx.objectStore("meta").put(owner, OWNER_KEY), tx.done]);
     forgetHeldEntries();
+    forgetPageHideDrafts();
     emit({ type: "queue" });
     emit({ type: "copy" });
     return true;
@@ -51,5 +53,6 @@ export async function forgetCopy(): Promise<void> {
   } catch {
     // Nothing stored, or nothing can be.
   }
+  forgetPageHideDrafts();
   emit({ type: "copy" });
 }

@@ -2,6 +2,9 @@
 // Why the caller debounces `saveDraft` and this module keeps the latest fields too: a write on
 // every keystroke is wasted work, yet the last few keystrokes before the page goes away must not
 // be lost, so `pagehide` calls `flushDrafts`, which writes what the debounce still holds back.
+// IndexedDB is asynchronous, and a write begun in `pagehide` on a reload or a navigation in the
+// same tab never lands (Chromium drops it with the page), so `pagehide` also writes the held
+// fields to localStorage, which is synchronous; `loadDraft` takes the newer of the two.
 // A draft is a convenience: a write that fails (full storage) is reported, never thrown.
 import { offlineDb, type Draft, type DraftFields } from "./db";
 
@@ -11,6 +14,44 @@ export type { Draft, DraftFields };
 export const NEW_MEMORY_DRAFT = "new";
 
 const unsaved = new Map<string, DraftFields>();
+const PAGEHIDE_PREFIX = "mc-draft:";
+
+interface PageHideDraft {
+  fields: DraftFields;
+  saved_at: number;
+}
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    return null; // storage disabled by the browser's settings
+  }
+}
+
+function readPageHideDraft(id: string): PageHideDraft | null {
+  try {
+    const raw = storage()?.getItem(PAGEHIDE_PREFIX + id);
+    return raw ? (JSON.parse(raw) as PageHideDraft) : null;
+  } catch {
+    return null;
+  }
+}
+
+function dropPageHideDraft(id: string): void {
+  try {
+    storage()?.removeItem(PAGEHIDE_PREFIX + id);
+  } catch {
+    // Nothing to drop.
+  }
+}
+
+/** Forgets every draft written on `pagehide` (signing out: someone else may use the browser). */
+export function forgetPageHideDrafts(): void {
+  const stored = storage();
+  if (!stored) return;
+  for (const key of Object.keys(stored)) if (key.startsWith(PAGEHIDE_PREFIX)) stored.removeItem(key);
+}
 
 /** Remembers the latest fields of a draft without writing them (the debounce's pending value),
  * for `flushDrafts`. */
@@ -23,15 +64,24 @@ export async function saveDraft(id: string, fields: DraftFields, now: number = D
   unsaved.delete(id);
   try {
     await (await offlineDb()).put("drafts", { id, fields: { ...fields }, saved_at: now });
+    dropPageHideDraft(id); // older than what was just stored
     return true;
   } catch {
     return false;
   }
 }
 
-/** Writes every draft noted and not yet saved (on `pagehide`). */
+/** Writes every draft noted and not yet saved (on `pagehide`): to localStorage at once, then
+ * to IndexedDB (which removes the localStorage copy when it lands). */
 export async function flushDrafts(now: number = Date.now()): Promise<void> {
   const pending = [...unsaved.entries()];
+  for (const [id, fields] of pending) {
+    try {
+      storage()?.setItem(PAGEHIDE_PREFIX + id, JSON.stringify({ fields, saved_at: now } satisfies PageHideDraft));
+    } catch {
+      // Full or disabled: the IndexedDB write below is the only chance.
+    }
+  }
   await Promise.all(pending.map(([id, fields]) => saveDraft(id, fields, now)));
 }
 
@@ -39,17 +89,21 @@ export async function flushDrafts(now: number = Date.now()): Promise<void> {
 export async function loadDraft(id: string): Promise<DraftFields | null> {
   const noted = unsaved.get(id);
   if (noted) return { ...noted };
+  const hidden = readPageHideDraft(id);
+  let stored: Draft | undefined;
   try {
-    const draft = await (await offlineDb()).get("drafts", id);
-    return draft ? draft.fields : null;
+    stored = await (await offlineDb()).get("drafts", id);
   } catch {
-    return null;
+    stored = undefined;
   }
+  if (hidden && (!stored || hidden.saved_at >= stored.saved_at)) return { ...hidden.fields };
+  return stored ? stored.fields : null;
 }
 
 /** Forgets the draft (after Save, or when the user clears the form). */
 export async function clearDraft(id: string): Promise<void> {
   unsaved.delete(id);
+  dropPageHideDraft(id);
   try {
     await (await offlineDb()).delete("drafts", id);
   } catch {

@@ -3,6 +3,7 @@ import "fake-indexeddb/auto";
 import { vi } from "vitest";
 import { IDBFactory } from "fake-indexeddb";
 import { closeOfflineDb } from "../offline/db";
+import { forgetPageHideDrafts } from "../offline/drafts";
 import { closeChannel } from "../offline/events";
 import { forgetHeldEntries } from "../offline/queue";
 
@@ -11,6 +12,7 @@ export async function freshOfflineState(): Promise<void> {
   await closeOfflineDb();
   forgetHeldEntries();
   closeChannel();
+  forgetPageHideDrafts();
   globalThis.indexedDB = new IDBFactory();
 }
 
