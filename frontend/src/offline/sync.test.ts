@@ -212,6 +212,31 @@ describe("retries", () => {
 });
 
 describe("saves the user must act on", () => {
+  it("sends a save again stamped by the server when only its time is refused (a fast clock)", async () => {
+    const calls = server(() =>
+      problem(400, "invalid", "created_at: more than 5 minutes ahead", { created_at: ["ahead"] }),
+    );
+    const entry = await enqueueCreate({ content: "written on a phone whose clock runs fast" });
+
+    const result = await replay({ locks: null });
+
+    expect(result).toMatchObject({ status: "done", sent: 1 });
+    expect(calls.map(keyOf)).toEqual([entry.key, `${entry.key}:untimed`]);
+    expect(calls[0]?.body).toHaveProperty("created_at");
+    expect(calls[1]?.body).not.toHaveProperty("created_at");
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("does not drop the time when another field is refused too", async () => {
+    const calls = server(() =>
+      problem(400, "invalid", "two fields", { created_at: ["ahead"], content: ["blank"] }),
+    );
+    await enqueueCreate({ content: " " });
+    await replay({ locks: null });
+    expect(calls).toHaveLength(1);
+    expect((await listEntries())[0]?.state).toBe("needs_attention");
+  });
+
   it("parks a 4xx with the server's text and goes on with saves that do not depend on it", async () => {
     const calls = server(() => problem(400, "invalid", "Memory: This field may not be blank.", { content: ["blank"] }));
     const bad = await enqueueCreate({ content: " " });

@@ -176,8 +176,19 @@ async function targetId(entry: QueueEntry): Promise<string | null> {
 async function send(entry: QueueEntry, api: SyncApi): Promise<Outcome> {
   try {
     if (entry.operation === "create") {
-      const body: QueuedCreate = { ...(entry.payload as QueuedCreate), created_at: entry.created_at };
-      const saved = await api.createMemory(body, sendKey(entry));
+      let body: QueuedCreate = { ...(entry.payload as QueuedCreate), created_at: entry.created_at };
+      let saved: MemorySave;
+      try {
+        saved = await api.createMemory(body, sendKey(entry));
+      } catch (error) {
+        if (!refusesOnlyCreatedAt(error)) throw error;
+        // The device's clock runs ahead of the server's (over its 5 minutes of slack): the save
+        // is fine, its time is not. It goes stamped by the server instead; another body needs
+        // a key of its own, derived so that a retry sends the same one.
+        const { created_at: _late, ...untimed } = body;
+        body = untimed;
+        saved = await api.createMemory(body, `${sendKey(entry)}:untimed`);
+      }
       return { kind: "sent", memory: savedMemory(saved, body), duplicate: saved.duplicate === true };
     }
     const id = await targetId(entry);
@@ -256,6 +267,10 @@ function savedMemory(saved: MemorySave, sent: QueuedCreate): Memory {
     created_at: at,
     updated_at: at,
   };
+}
+
+function refusesOnlyCreatedAt(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 400 && Object.keys(error.fields).join() === "created_at";
 }
 
 function classify(error: unknown): Outcome {
