@@ -284,8 +284,12 @@ class ChangesParamsSerializer(serializers.Serializer):
         help_text="Rows per page, changes and deleted together",
     )
 
-    def validate_since(self, value: str) -> ChangesCursor:
-        return changes_cursor_decode(value)
+    def validate(self, attrs: dict) -> dict:
+        # Decoded once every field is valid: a bad `limit` is a 400 whatever the cursor,
+        # never hidden behind the cursor's 410.
+        if "since" in attrs:
+            attrs["since"] = changes_cursor_decode(attrs["since"])
+        return attrs
 
 
 class ChangesSerializer(serializers.Serializer):

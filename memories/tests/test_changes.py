@@ -322,6 +322,13 @@ def test_a_bad_limit_is_400(api, limit):
     assert "limit" in body["errors"]
 
 
+def test_a_bad_limit_is_400_even_with_a_bad_cursor(api):
+    """Found by the schema fuzzer: the cursor's 410 hid the limit's 400."""
+    body = assert_problem(api.get(URL, {"since": "not a cursor", "limit": "abc"}), 400, "invalid")
+    assert list(body["errors"]) == ["limit"]
+    assert_problem(api.get(URL, {"since": "not a cursor", "limit": "5"}), 410, "cursor_expired")
+
+
 def test_the_feed_needs_authentication(anon_client):
     assert anon_client.get(URL).status_code == 401
 
