@@ -105,7 +105,8 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-async function toApiError(response: Response): Promise<ApiError> {
+/** An error answer as an ApiError (problem+json: code, detail, errors, Retry-After). */
+export async function toApiError(response: Response): Promise<ApiError> {
   let retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
   const type = response.headers.get("Content-Type") ?? "";
   let body: unknown = null;
@@ -155,20 +156,32 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     const token = readCookie("csrftoken");
     if (token) headers["X-CSRFToken"] = token;
   }
-  let response: Response;
-  try {
-    response = await fetch(path, {
+  return answerOf<T>(
+    fetch(path, {
       method,
       headers,
       credentials: "same-origin",
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
-    });
+    }),
+  );
+}
+
+/** What a fetch answered: its JSON body (null for 204), or the ApiError it stands for (status
+ * 0 when the server could not be reached). `toError` reads error answers (the service worker
+ * reads a refused CSRF token its own way). */
+export async function answerOf<T>(
+  fetching: Promise<Response>,
+  toError: (response: Response) => Promise<ApiError> = toApiError,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetching;
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError(0, "network_error", "Could not reach the server. Check your connection.");
   }
-  if (!response.ok) throw await toApiError(response);
+  if (!response.ok) throw await toError(response);
   if (response.status === 204) return null as T;
   const text = await response.text();
   return (text ? JSON.parse(text) : null) as T;

@@ -9,9 +9,10 @@
 // A request refused for its CSRF token is reported as "signed out" (401): the replay then stops
 // and leaves every save waiting for the page, rather than parking it as "needs attention".
 import {
+  answerOf,
   ApiError,
-  parseRetryAfter,
   readCookie,
+  toApiError,
   type ChangesPage,
   type Memory,
   type MemoryChanges,
@@ -86,37 +87,14 @@ export const requests = {
   },
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** An error answer as client.ts reads it (problem+json: code, detail, errors, Retry-After).
- * TODO: use client.ts's reader once it exports one (it is the same parsing). */
+/** An error answer as client.ts reads it, but a request refused for its CSRF token is a 401. */
 export async function errorFrom(response: Response): Promise<ApiError> {
-  let retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
-  let body: unknown = null;
-  if ((response.headers.get("Content-Type") ?? "").includes("json")) {
-    body = await response.json().catch(() => null);
-  }
-  if (!isRecord(body)) {
-    const detail = response.statusText || `Request failed (${response.status})`;
-    return new ApiError(response.status, `http_${response.status}`, detail, {}, retryAfter);
-  }
-  const code = typeof body.code === "string" ? body.code : `http_${response.status}`;
-  const detail =
-    typeof body.detail === "string"
-      ? body.detail
-      : typeof body.title === "string"
-        ? body.title
-        : response.statusText || "Request failed";
-  if (response.status === 403 && /^CSRF Failed/i.test(detail)) {
+  const error = await toApiError(response);
+  if (error.status === 403 && /^CSRF Failed/i.test(error.detail)) {
     // The token the worker holds is stale (a sign-in since): the page will send these saves.
-    return new ApiError(401, "csrf_failed", detail, {}, null, body);
+    return new ApiError(401, "csrf_failed", error.detail, {}, null, error.body);
   }
-  if (retryAfter === null && typeof body.retry_after === "number" && Number.isFinite(body.retry_after)) {
-    retryAfter = Math.max(0, Math.ceil(body.retry_after));
-  }
-  return new ApiError(response.status, code, detail, isRecord(body.errors) ? body.errors : {}, retryAfter, body);
+  return error;
 }
 
 export interface WorkerApiOptions {
@@ -134,17 +112,7 @@ export function workerApi(options: WorkerApiOptions = {}): SyncApi & ChangesApi 
 
   async function call<T>(make: (build: BuildOptions) => ApiRequest, signal?: AbortSignal): Promise<T> {
     const { url, init } = make({ csrfToken: await token(), origin });
-    let response: Response;
-    try {
-      response = await send(url, { ...init, signal });
-    } catch (error) {
-      if (error instanceof DOMException && error.name === "AbortError") throw error;
-      throw new ApiError(0, "network_error", "Could not reach the server. Check your connection.");
-    }
-    if (!response.ok) throw await errorFrom(response);
-    if (response.status === 204) return null as T;
-    const text = await response.text();
-    return (text ? JSON.parse(text) : null) as T;
+    return answerOf<T>(send(url, { ...init, signal }), errorFrom);
   }
 
   return {

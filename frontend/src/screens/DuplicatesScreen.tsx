@@ -7,6 +7,7 @@ import { useNotice } from "../components/Notice";
 import { TextDiff } from "../components/TextDiff";
 import { announceDuplicatesChanged, announceRestored } from "../lib/memoryEvents";
 import { syncSoon } from "../offline/sync";
+import { ListMessages } from "../components/ListMessages";
 import { headline } from "../lib/tags";
 import { problemMessage, useCountedList } from "../lib/useCountedList";
 
@@ -178,20 +179,7 @@ export function DuplicatesScreen({ onUnauthorized }: Props) {
           : "Memories that say nearly the same thing, most alike first. "}
         Merge keeps the older one, with the tags and reminders of both.
       </p>
-      {load.state === "error" && (
-        <p role="alert" className="error">
-          {load.message}
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <p className="visually-hidden" role="status">
-        {status}
-      </p>
-      {load.state === "loading" && <p className="muted">Loading…</p>}
+      <ListMessages load={load} error={error} status={status} />
       {load.state === "ready" && pairs.length === 0 && (
         <p className="muted">No possible duplicates left. Memories you save that say nearly the same thing appear here.</p>
       )}

@@ -4,6 +4,7 @@ import { AlarmClock, Check, ChevronDown, X } from "lucide-react";
 import { ApiError, api, type InboxItem } from "../api/client";
 import { announceInboxChanged } from "../lib/memoryEvents";
 import { useSession } from "../lib/session";
+import { ListMessages } from "../components/ListMessages";
 import { headline } from "../lib/tags";
 import { problemMessage, useCountedList } from "../lib/useCountedList";
 import { SNOOZE_PRESETS, formatInZone, fromDateTimeLocal, snoozeUntil } from "../lib/zonedTime";
@@ -161,20 +162,7 @@ export function InboxScreen({ onUnauthorized }: Props) {
           ? `The ${items.length} oldest of ${count} due reminders.`
           : "Reminders that are due, oldest first."}
       </p>
-      {load.state === "error" && (
-        <p role="alert" className="error">
-          {load.message}
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <p className="visually-hidden" role="status">
-        {status}
-      </p>
-      {load.state === "loading" && <p className="muted">Loading…</p>}
+      <ListMessages load={load} error={error} status={status} />
       {load.state === "ready" && items.length === 0 && (
         <p className="muted">Nothing is due. Reminders you set with “Remind me” arrive here on time.</p>
       )}
