@@ -47,20 +47,25 @@ class ClaimedMemory:
     content_hash: str
 
 
+# The batch is picked in a MATERIALIZED CTE, evaluated once: as an `IN (subquery)`, a
+# nested-loop plan re-runs the subquery per row, SKIP LOCKED skips the rows this statement
+# already updated, and a limit of 1 claimed every pending memory (a probe of many).
 _CLAIM_SQL = """
-UPDATE memories_memory AS m
-SET enrichment_attempts = m.enrichment_attempts + 1,
-    enrichment_lease_until = now() + make_interval(secs => %(lease)s)
-WHERE m.id IN (
+WITH picked AS MATERIALIZED (
     SELECT id FROM memories_memory
     WHERE enrichment_status = 'pending' AND deleted_at IS NULL
       AND enrichment_attempts < %(max_attempts)s
       AND (enrichment_lease_until IS NULL OR enrichment_lease_until < now())
       AND (%(ids)s::uuid[] IS NULL OR id = ANY(%(ids)s::uuid[]))
-    ORDER BY created_at
+    ORDER BY created_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
+UPDATE memories_memory AS m
+SET enrichment_attempts = m.enrichment_attempts + 1,
+    enrichment_lease_until = now() + make_interval(secs => %(lease)s)
+FROM picked
+WHERE m.id = picked.id
 RETURNING m.id, m.user_id, m.title, m.content, m.url, m.content_hash
 """
 

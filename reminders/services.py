@@ -188,17 +188,21 @@ def reminder_snooze(
 # The beat's delivery: one statement moves a batch of due reminders into their inboxes. A row
 # is moved by whichever run locks it first; a concurrent run skips locked rows and finds the
 # state changed on the others, so each reminder is delivered once, and a run killed midway
-# rolls back its statement whole (the next run delivers those).
+# rolls back its statement whole (the next run delivers those). The batch is picked in a
+# MATERIALIZED CTE: as an `IN (subquery)`, a nested-loop plan re-runs the subquery per row and
+# SKIP LOCKED then skips the rows this statement already updated, so LIMIT stops limiting.
 _DELIVER_SQL = """
-UPDATE reminders_reminder AS r
-SET state = 'due', delivered_at = %(now)s, updated_at = %(now)s
-WHERE r.id IN (
+WITH picked AS MATERIALIZED (
     SELECT id FROM reminders_reminder
     WHERE state IN ('scheduled', 'snoozed') AND remind_at <= %(now)s
-    ORDER BY remind_at
+    ORDER BY remind_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
+UPDATE reminders_reminder AS r
+SET state = 'due', delivered_at = %(now)s, updated_at = %(now)s
+FROM picked
+WHERE r.id = picked.id
 """
 
 

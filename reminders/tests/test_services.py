@@ -8,6 +8,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from memories.tests.factories import MemoryFactory
 from reminders.models import Reminder
@@ -18,6 +19,7 @@ from reminders.services import (
     reminders_deliver_due,
 )
 from reminders.tests.factories import ReminderFactory
+from tests.planner import prefer_subquery_rescans
 
 NOW = dt.datetime(2026, 3, 5, 13, 20, tzinfo=dt.UTC)  # Thursday, 14:20 in Berlin
 
@@ -139,3 +141,20 @@ def test_two_delivery_runs_at_once_deliver_each_due_reminder_once(berliner):
     assert all(count > 0 for count in counts), counts  # both runs really ran side by side
     assert Reminder.objects.filter(state="due", delivered_at=NOW).count() == 10_000
     assert reminders_deliver_due(now=NOW) == 0  # nothing is delivered twice
+
+
+@pytest.mark.django_db
+def test_delivery_moves_one_batch_per_statement_even_on_a_rescanning_plan(berliner):
+    memory = MemoryFactory(user=berliner)
+    for minutes in (3, 2, 1):
+        ReminderFactory(user=berliner, memory=memory, remind_at=NOW - dt.timedelta(minutes=minutes))
+    prefer_subquery_rescans()
+
+    with CaptureQueriesContext(connection) as queries:
+        delivered = reminders_deliver_due(now=NOW, batch=1)
+
+    assert delivered == 3
+    # One reminder per statement, then one that finds none: a statement that moved all three
+    # at once would have ended the loop after two.
+    updates = [q for q in queries.captured_queries if "UPDATE reminders_reminder" in q["sql"]]
+    assert len(updates) == 4
