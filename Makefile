@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PIP_INSTALL := $(PIP) install -q -c constraints.txt
 
-.PHONY: install install-dev browser frontend frontend-test run test lint format bench clean
+.PHONY: install install-dev browser frontend frontend-test run test mutate lint format bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,16 @@ run: install frontend
 test: install-dev lint frontend frontend-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+$(VENV)/.installed-mutate: $(VENV)/.installed-dev
+	$(PIP_INSTALL) -e '.[dev,mutate]'
+	touch $@
+
+## mutate: mutation testing of the guards, budgets, quotas, idempotency, duplicates and reminders
+## (slow, not in CI; resumable: results stay in mutants/). MUTANTS='ai.breaker.*' for one module,
+## MUTATE_ARGS=--rerun-survivors after adding tests. Scores go to docs/testing.md.
+mutate: $(VENV)/.installed-mutate
+	$(PY) -m mutation $(MUTATE_ARGS) $(foreach m,$(MUTANTS),'$(m)')
+
 # Lighthouse for bench/pwa.py, from its own lock file (kept out of frontend/: make test never
 # installs it).
 bench/lighthouse/node_modules/.installed: bench/lighthouse/package-lock.json
@@ -89,4 +99,4 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles frontend/node_modules frontend/dist frontend/openapi.json
+	rm -rf $(VENV) staticfiles frontend/node_modules frontend/dist frontend/openapi.json mutants

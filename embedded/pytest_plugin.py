@@ -2,7 +2,9 @@
 
 Loaded with `-p embedded.pytest_plugin` (see pyproject.toml). The servers are the same
 binaries `make run` uses, on free loopback ports, with their data in a temporary directory
-that is removed at the end. pytest-xdist workers inherit the URLs from the controller.
+that is removed at the end. pytest-xdist workers inherit the servers from the controller and
+take databases of their own: pytest-django gives each its test database, and this plugin
+gives each its Redis databases (cache, broker and state).
 Set TEST_DATABASE_URL / TEST_REDIS_URL to use servers of your own instead.
 """
 
@@ -63,11 +65,28 @@ def _start_stack() -> dict[str, str]:
     return env
 
 
+def _redis_databases_of_this_worker() -> dict[str, str]:
+    """An xdist worker's own Redis databases on the run's server: three per worker from 3 up
+    (the controller, and a run without xdist, use 0 to 2), so one worker's breaker, budgets,
+    throttles and queued tasks are never another's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return {}
+    first = 3 * (int(worker.removeprefix("gw")) + 1)
+    server = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+    return {
+        "REDIS_URL": f"{server}/{first}",
+        "CELERY_BROKER_URL": f"{server}/{first + 1}",
+        "STATE_REDIS_URL": f"{server}/{first + 2}",
+    }
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     # A hookwrapper runs before pytest-django's own hook, which loads the settings.
     if not os.environ.get(_STARTED_MARKER):
         os.environ.update(_start_stack())
+    os.environ.update(_redis_databases_of_this_worker())
     yield
 
 

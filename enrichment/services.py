@@ -4,9 +4,9 @@ call, classify them, and store the results, within each user's plan.
 It decides; the rooms below it write: memories (claims, results, embeddings:
 memories.enrichment), billing (the plan's counts), the AI gateway (the call, its budget and
 breaker). At-least-once delivery is assumed everywhere (memories.enrichment says how), so
-running a batch twice enriches once. A transient provider failure, or a batch the provider
-refuses whole, gives the attempt back: an outage or a wrong setting does not make memories
-fail.
+running a batch twice enriches once. A failed call (an outage, a wrong key or model, a
+batch the provider refuses whole) gives the attempt back: an outage or a wrong setting does
+not make memories fail.
 """
 
 from __future__ import annotations
@@ -146,15 +146,13 @@ def _embed_and_apply(
         outcome.unavailable = exc.reason
         return
     except ProviderError as exc:
-        # A refused input reaches here only when nothing of the batch went through (or the
-        # prototypes were refused): the provider refuses everything, not these memories, and
-        # the breaker has counted it.
+        # The call failed, not these memories: an outage, a wrong key or model (401, 403,
+        # 404), or a refused input when nothing of the batch went through (or the prototypes
+        # were refused), which means the provider refuses everything. The breaker has counted
+        # it; the attempt goes back, so a long misconfiguration fails no memory. (A memory
+        # the provider refuses alone is isolated below, through result.rejected.)
         give_back(claimed)
-        memories_release(
-            memory_ids=[c.id for c in claimed],
-            give_back_attempt=exc.transient or exc.invalid_request,
-            error=str(exc),
-        )
+        memories_release(memory_ids=[c.id for c in claimed], give_back_attempt=True, error=str(exc))
         outcome.error, outcome.transient = str(exc), exc.transient
         return
     give_back([c for i, c in enumerate(claimed) if i not in result.vectors])

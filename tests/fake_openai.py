@@ -41,7 +41,7 @@ def fake_vector(text: str, dimensions: int) -> list[float]:
 
 class FakeVendor:
     def __init__(self) -> None:
-        self.mode = "ok"  # ok | error | bad_request | throttle | quota | stall
+        self.mode = "ok"  # ok | error | bad_request | bad_key | throttle | quota | stall
         self.retry_after = 1
         self.latency = 0.0
         self.stall_seconds = 5.0
@@ -53,6 +53,10 @@ class FakeVendor:
         self.refused_calls = 0  # 400s for an input or request over the limits, or rejected
         self.lock = threading.Lock()
         self.embedding_calls = 0  # every request that reached the embeddings endpoint
+        # Cleared by a test to hold every embeddings answer until it sets it again (at most
+        # 30 s): a call is then still in flight while others are made.
+        self.answering = threading.Event()
+        self.answering.set()
         self.ok_calls = 0
         self.embedded_texts: list[str] = []
         self.served: list[tuple[str, int]] = []  # (model, dimensions) of each good answer
@@ -129,6 +133,7 @@ class FakeVendor:
         with self.lock:
             self.embedding_calls += 1
             mode = self.mode
+        self.answering.wait(timeout=30)
         if mode == "stall":
             time.sleep(self.stall_seconds)
         if self.latency:
@@ -139,6 +144,18 @@ class FakeVendor:
         if mode == "bad_request":
             handler._send(
                 400, {"error": {"message": "invalid input", "type": "invalid_request_error"}}
+            )
+            return
+        if mode == "bad_key":  # a wrong OPENAI_API_KEY: OpenAI's 401
+            handler._send(
+                401,
+                {
+                    "error": {
+                        "message": "Incorrect API key provided: sk-test.",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
             )
             return
         if mode == "throttle":

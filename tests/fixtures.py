@@ -213,7 +213,9 @@ def openai_fake(vendor, settings):
     settings.AI_PROVIDER = "openai"
     settings.OPENAI_API_KEY = "sk-test"
     settings.OPENAI_BASE_URL = vendor.url + "/v1"
-    settings.OPENAI_TIMEOUT_SECONDS = 2
+    # Generous: under load (a full run on two cores, mutation testing) a 2 s timeout cut
+    # answers the fake had sent, and the text was embedded twice. Stall tests set their own.
+    settings.OPENAI_TIMEOUT_SECONDS = 10
     settings.SLACK_BOT_TOKEN = "xoxb-test"
     settings.SLACK_API_URL = vendor.url + "/api/"
     settings.AI_BREAKER_FAILURES = 3

@@ -1,8 +1,11 @@
 """/api/docs/ renders in a real browser, from local assets only (no CDN on this network)."""
 
 import pytest
+from django.core.management import call_command
+from waffle.models import Flag
 
 from accounts.tests.factories import UserFactory
+from billing.models import Plan
 from memories.tests.factories import MemoryFactory
 
 
@@ -27,10 +30,31 @@ def test_api_docs_render_every_endpoint_in_chromium(live_server, page):
     assert failed_requests == []
 
 
+@pytest.fixture(scope="module")
+def flushed_like_after_a_transactional_test(django_db_setup, django_db_blocker):
+    """The database as a transactional test leaves it (a live_server test here): flushed,
+    data migrations' rows gone. Module scope, so it runs before the function-scoped autouse
+    fixture that must put them back (tests/fixtures.py, _default_plans_exist); pytest-django
+    runs transactional tests last, so no test order would do it."""
+    with django_db_blocker.unblock():
+        Plan.objects.create(name="gone-with-the-flush")
+        call_command("flush", interactive=False, verbosity=0)
+        assert not Plan.objects.exists()
+
+
 @pytest.mark.django_db
-def test_the_default_plans_are_back_after_a_transactional_test():
-    # Runs after the browser test, whose database flush removed the migrated plans.
+def test_the_default_plans_are_back_after_a_transactional_test(
+    flushed_like_after_a_transactional_test,
+):
+    assert not Plan.objects.filter(name="gone-with-the-flush").exists()  # it did flush
+    assert list(Plan.objects.order_by("name").values_list("name", "max_memories")) == [
+        ("free", 1_000),
+        ("pro", 50_000),
+        ("team", None),
+    ]
     assert UserFactory().plan.name == "free"
+    # The other data migration's rows are back too: the near-duplicates flag, off.
+    assert Flag.objects.get(name="near_duplicates").percent == 0
 
 
 # Records every CSP violation the page reports, from the first script on (before the page's own).

@@ -1,6 +1,12 @@
 """Idempotency-Key: each answer of the contract, expiry, cleanup, and per-user scope."""
 
 import datetime as dt
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from django.db import connection, connections
@@ -94,13 +100,77 @@ def test_the_same_key_while_the_first_request_runs_is_409(api, user):
     assert Memory.objects.count() == 0
 
 
+# A request in its own process, on the test database: it takes the key as IdempotencyMixin
+# does (idempotency_begin in the request's transaction), says its backend's pid, and runs
+# until it is killed.
+_RUNNING_REQUEST = """
+import sys, time
+import django
+
+django.setup()
+from django.db import connection, transaction
+from core.idempotency import Pending, idempotency_begin
+
+user_id, key = int(sys.argv[1]), sys.argv[2]
+with transaction.atomic():
+    outcome = idempotency_begin(
+        user_id=user_id, key=key, method="POST", path="/api/v1/memories", body=b'{"content": "x"}'
+    )
+    assert isinstance(outcome, Pending), outcome
+    print(connection.connection.info.backend_pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def start_request_in_another_process(user, key) -> tuple[subprocess.Popen, int]:
+    """The process of a request with `key` that is running; (process, its backend's pid)."""
+    from tests.workers import ROOT, worker_database_url
+
+    env = {**os.environ, "DATABASE_URL": worker_database_url(), "DB_CONN_MAX_AGE": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", _RUNNING_REQUEST, str(user.pk), key],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ready, _, _ = select.select([process.stdout], [], [], 60)
+    line = process.stdout.readline() if ready else ""
+    if not line.strip().isdigit():
+        process.kill()
+        raise AssertionError(f"the request process did not start: {process.communicate()}")
+    return process, int(line)
+
+
+def backend_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)", [pid])
+        return cursor.fetchone()[0]
+
+
 def test_a_request_whose_process_died_leaves_its_key_free(api, user):
-    # The dead request's transaction ended (rolled back): lock released, nothing stored.
-    crashed = hold_key_lock(user, "orphan")
-    crashed.close()
+    process, backend_pid = start_request_in_another_process(user, "orphan")
+    try:
+        running = save(api, {"content": "x"}, key="orphan")
+        assert_problem(running, 409, "idempotency_key_in_use")  # the other process holds it
+
+        os.kill(process.pid, signal.SIGKILL)  # no rollback, no close: the process is gone
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    # Postgres ends the dead client's backend (its socket closed), rolling its transaction
+    # back; a client retrying after Retry-After finds the key free.
+    deadline = time.monotonic() + 10
+    while backend_alive(backend_pid):
+        assert time.monotonic() < deadline, "the dead request's backend outlived it"
+        time.sleep(0.05)
     response = save(api, {"content": "x"}, key="orphan")
-    assert response.status_code == 201
+    assert response.status_code == 201, response.content
     assert "Idempotent-Replayed" not in response
+    assert Memory.objects.count() == 1
 
 
 def test_another_key_of_the_same_user_is_not_blocked_by_a_running_one(api, user):
@@ -319,11 +389,11 @@ def test_an_expired_key_runs_again_even_with_another_payload(api, settings):
     assert Memory.objects.count() == 2
 
 
-def test_keys_expire_after_the_ttl(api, settings):
+def test_keys_expire_after_the_ttl_of_the_contract_24_hours(api):
     before = timezone.now()
     save(api, {"content": "x"}, key="ttl")
     key = IdempotencyKey.objects.get(key="ttl")
-    expected = before + dt.timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    expected = before + dt.timedelta(hours=24)  # docs/api.md, not the setting under test
     assert abs((key.expires_at - expected).total_seconds()) < 5
 
 

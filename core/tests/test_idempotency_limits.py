@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import TokenFactory
 from core.idempotency import idempotency_keys_purge
-from core.models import IdempotencyKey
+from core.models import IdempotencyKey, IdempotencyKeyCount
 from core.tasks import purge_expired_idempotency_keys
 from memories.models import Memory
 from tests.problems import assert_problem
@@ -61,11 +61,41 @@ def test_a_user_at_the_key_cap_gets_429_and_nothing_is_saved(api, user, settings
     refused = save(api, {"content": "one too many"}, key="k3")
     body = assert_problem(refused, 429, "idempotency_keys_exhausted")
     assert body["limit"] == 3
-    assert refused["Retry-After"]
+    assert refused["Retry-After"] == "3600"  # docs/api.md: keys are purged hourly
     assert Memory.objects.count() == 3
     # A stored key still replays, and a request without a key still runs.
     assert save(api, {"content": "m0"}, key="k0")["Idempotent-Replayed"] == "true"
     assert api.post("/api/v1/memories", {"content": "no key"}, format="json").status_code == 201
+
+
+# The defaults of the contract (docs/api.md, "Retries: Idempotency-Key"), written here rather
+# than read from the settings they pin: 10,000 keys a user, answers of 64 KiB, purge batches
+# of 5,000.
+
+
+def test_by_default_a_user_stores_10_000_keys(api, user):
+    IdempotencyKeyCount.objects.create(user=user, stored=9_999)
+    assert save(api, {"content": "the last place"}, key="k9999").status_code == 201
+    refused = save(api, {"content": "one too many"}, key="k10000")
+    assert assert_problem(refused, 429, "idempotency_keys_exhausted")["limit"] == 10_000
+    assert refused["Retry-After"] == "3600"
+
+
+def test_by_default_an_answer_up_to_64_kib_is_kept_whole_and_a_larger_one_is_not(api):
+    small = save(api, {"content": "s" * 60_000}, key="small")
+    large = save(api, {"content": "l" * 70_000}, key="large")
+    assert len(small.content) < 64 * 1024 < len(large.content)
+    assert save(api, {"content": "s" * 60_000}, key="small").content == small.content
+    assert save(api, {"content": "l" * 70_000}, key="large").json()["code"] == "answer_not_kept"
+
+
+def test_by_default_the_purge_deletes_5_000_keys_a_statement(api):
+    save(api, {"content": "old"}, key="old")
+    IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        assert idempotency_keys_purge() == 1
+    deletes = [q["sql"] for q in queries if "DELETE" in q["sql"]]
+    assert len(deletes) == 1 and "LIMIT 5000" in deletes[0], deletes
 
 
 def test_the_key_cap_is_per_user(api, other_user, client_for, settings):

@@ -72,6 +72,23 @@ def test_a_failed_probe_opens_again(user, openai_fake):
     assert ai_breaker.state() is State.OPEN
 
 
+def test_a_wrong_api_key_fails_no_memory_however_long_it_lasts(user, openai_fake, settings):
+    # 401 is permanent, not a refused input: the call is wrong, not the memory. Five batches
+    # (ENRICHMENT_MAX_ATTEMPTS) would have failed it if each took an attempt.
+    settings.AI_BREAKER_FAILURES = 100  # keep calling, as probes do over a long outage
+    settings.ENRICHMENT_MAX_ATTEMPTS = 5
+    memory = save_many(user, 1)[0]
+    openai_fake.mode = "bad_key"
+    for _ in range(6):
+        outcome = enrich_batch()
+        assert outcome.claimed == 1 and outcome.error and not outcome.transient
+    memory.refresh_from_db()
+    assert (memory.enrichment_status, memory.enrichment_attempts) == ("pending", 0)
+    assert "Incorrect API key" in memory.enrichment_error
+    openai_fake.mode = "ok"
+    assert enrich_batch().enriched == 1
+
+
 def test_throttling_honours_retry_after(user, openai_fake):
     save_many(user, 1)
     openai_fake.mode = "throttle"

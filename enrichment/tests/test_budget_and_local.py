@@ -101,3 +101,53 @@ def test_the_local_model_enriches_real_text(user, settings):
     assert len(rows[pasta.pk].embedding) == 384
     ledger = AiLedgerEntry.objects.get(operation="embed_memories")
     assert ledger.provider == "local" and ledger.cost_usd == 0 and ledger.input_tokens > 20
+
+
+# Texts whose cl100k_base token counts are pinned below: at $1 per 1k tokens, $0.001 a token.
+TEN_TOKENS = "one two three four five six seven eight nine ten"
+TEN_OTHER_TOKENS = "the quick brown fox jumps over the lazy dog again"
+ONE_HUNDRED_NINETY_TOKENS = " ".join(["apple"] * 190)
+
+
+def test_the_budget_warning_is_silent_at_79_percent_sent_once_at_80_and_spend_stops_at_100(
+    openai_fake, settings
+):
+    from uuid import uuid4
+
+    from ai.guard import AiUnavailable, guarded_embed
+    from tests.fake_openai import count_tokens
+
+    settings.AI_PRICES_PER_1K_TOKENS = {"text-embedding-3-small": Decimal("1.00")}
+    settings.AI_BUDGET_USD_PER_DAY = Decimal("1.00")
+    settings.AI_BUDGET_USD_PER_MONTH = Decimal("1000.00")  # only the day's budget is near
+    assert count_tokens(TEN_TOKENS) == count_tokens(TEN_OTHER_TOKENS) == 10
+    assert count_tokens(ONE_HUNDRED_NINETY_TOKENS) == 190
+    # Spent earlier today: the budget counter is seeded from the ledger.
+    AiLedgerEntry.objects.create(
+        request_id=uuid4(),
+        provider="openai",
+        model="text-embedding-3-small",
+        operation="earlier",
+        cost_usd=Decimal("0.780"),
+    )
+
+    def spend(text):
+        guarded_embed(items=[(None, text)], operation="test")
+        deliver_queued_alerts()  # as a worker would
+        return [m for m in openai_fake.slack_messages if "of its $1.00 budget" in m]
+
+    assert spend(TEN_TOKENS) == []  # $0.790: 79 %, silent
+    warnings = spend(TEN_OTHER_TOKENS)  # $0.800: 80 % exactly
+    assert len(warnings) == 1
+    assert "AI spend of the day is at 80% of its $1.00 budget" in warnings[0]
+    assert spend(ONE_HUNDRED_NINETY_TOKENS) == warnings  # $0.990: no second message
+    assert spend(TEN_TOKENS) == warnings  # $1.000: the budget holds this call exactly
+    assert sum(AiLedgerEntry.objects.values_list("cost_usd", flat=True)) == Decimal("1.000")
+    calls = openai_fake.embedding_calls
+    with pytest.raises(AiUnavailable) as refused:
+        guarded_embed(items=[(None, "hello world")], operation="test")
+    assert refused.value.reason == "budget_spent"
+    assert openai_fake.embedding_calls == calls  # spending stopped: no provider call
+    deliver_queued_alerts()
+    assert len([m for m in openai_fake.slack_messages if "($1.00) is spent" in m]) == 1
+    assert len([m for m in openai_fake.slack_messages if "of its $1.00 budget" in m]) == 1

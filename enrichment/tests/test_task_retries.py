@@ -4,8 +4,6 @@ a transient provider error is retried with exponential backoff, a permanent one 
 import re
 
 import pytest
-from celery import current_app
-from django.conf import settings
 
 from enrichment.tasks import enrich_pending
 from memories.models import Memory
@@ -18,22 +16,9 @@ RETRY_LOG = re.compile(r"enrich_pending\[[^\]]+\] retry: Retry in (\d+(?:\.\d+)?
 
 
 @pytest.fixture
-def worker(vendor, tmp_path):
-    # Messages other tests left queued (kicks) would claim this test's memory too.
-    with current_app.connection_for_write() as connection:
-        for queue in (current_app.conf.task_default_queue, settings.CELERY_ALERTS_QUEUE):
-            connection.default_channel.queue_purge(queue)
-    env = {
-        "AI_PROVIDER": "openai",
-        "OPENAI_API_KEY": "sk-test",
-        "OPENAI_BASE_URL": vendor.url + "/v1",
-        "OPENAI_TIMEOUT_SECONDS": "5",
-        # The breaker would stop the calls after a few failures: these tests are about retries.
-        "AI_BREAKER_FAILURES": "1000",
-    }
-    started = Worker(env, tmp_path / "worker.log").start()
-    yield started
-    started.stop()
+def worker(openai_worker):
+    # The breaker would stop the calls after a few failures: these tests are about retries.
+    return openai_worker(AI_BREAKER_FAILURES="1000")
 
 
 def retries_logged(worker: Worker) -> list[float]:

@@ -88,10 +88,14 @@ def test_list_filters_by_kind_and_tag(api, user):
     assert [m["id"] for m in body["results"]] == [str(link.id)]
 
 
-@pytest.mark.parametrize("query", ["kind=poem", "cursor=not-a-cursor", "limit=abc"])
-def test_list_answers_400_for_bad_parameters(api, query):
+@pytest.mark.parametrize(
+    "query", ["kind=poem", "cursor=not-a-cursor", "limit=abc", "limit=0", "limit=-1", "limit=2.5"]
+)
+def test_list_answers_400_for_bad_parameters(api, user, query):
+    MemoryFactory(user=user)  # a page to answer with, were the parameter ignored
     response = api.get(f"/api/v1/memories?{query}")
-    assert_problem(response, 400, "invalid")
+    body = assert_problem(response, 400, "invalid")
+    assert list(body["errors"]) == [query.split("=")[0]]  # it names the parameter at fault
 
 
 def test_get_answers_with_an_etag_of_the_version(api, user):
