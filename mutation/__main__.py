@@ -46,16 +46,36 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="only rewrite docs/testing.md")
     args = parser.parse_args()
     if not args.report:
-        names = list(args.mutants)
-        if args.rerun_survivors:
-            names += survivors(matching=args.mutants)
-            if not names:
-                print("no survivors to try again")
-        code = run_mutmut(names, max_children=args.max_children)
-        if code:
-            return code
+        names = to_try(args.mutants, rerun_survivors=args.rerun_survivors)
+        if names == []:
+            print("nothing left to try among these mutants")
+        else:
+            code = run_mutmut(names or [], max_children=args.max_children)
+            if code:
+                return code
     write_report()
     return 0
+
+
+def to_try(globs: list[str], *, rerun_survivors: bool) -> list[str] | None:
+    """The mutants to hand to mutmut: None for "every one not tried yet" (mutmut's own
+    resume). mutmut re-tests every mutant it is given by name, so globs are expanded here to
+    those not tried yet (and the survivors, when asked), and a run stopped midway resumes."""
+    from fnmatch import fnmatch
+
+    known = results()
+    if not known:  # no mutant generated yet: mutmut expands the globs itself
+        return list(globs) or None
+    if not globs and not rerun_survivors:
+        return None
+    wanted = globs or ["*"]
+    return [
+        name
+        for codes in known.values()
+        for name, code in codes.items()
+        if any(fnmatch(name, g) for g in wanted)
+        and (code is None or (rerun_survivors and code in UNDETECTED))
+    ]
 
 
 def run_mutmut(names: list[str], *, max_children: int) -> int:
@@ -107,17 +127,6 @@ def equivalent() -> dict[str, str]:
         if name.strip():
             argued[name.strip()] = why.strip()
     return argued
-
-
-def survivors(matching: list[str] | None = None) -> list[str]:
-    from fnmatch import fnmatch
-
-    return [
-        name
-        for codes in results().values()
-        for name, code in codes.items()
-        if code in UNDETECTED and (not matching or any(fnmatch(name, m) for m in matching))
-    ]
 
 
 def write_report() -> None:
