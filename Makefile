@@ -54,9 +54,11 @@ frontend-test: frontend/node_modules/.installed $(VENV)/.installed
 run: install frontend
 	$(PY) -m embedded run
 
-## test: lint, then every test (the harness starts its own Postgres and Redis)
+## test: lint, then every test (the harness starts its own Postgres and Redis), in
+## PYTEST_WORKERS processes (pytest-xdist; each has its own test database and Redis databases)
+PYTEST_WORKERS ?= 2
 test: install-dev lint frontend frontend-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --numprocesses $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 $(VENV)/.installed-mutate: $(VENV)/.installed-dev
 	$(PIP_INSTALL) -e '.[dev,mutate]'

@@ -33,7 +33,14 @@ class Stack:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY"}
+            if key
+            not in {
+                "DATABASE_URL",
+                "REDIS_URL",
+                "STATE_REDIS_URL",
+                "CELERY_BROKER_URL",
+                "SECRET_KEY",
+            }
             and not key.startswith(("MEMCON_TEST", "TEST_", "PYTEST", "DJANGO_SETTINGS"))
         }
         self.env.update(
@@ -79,6 +86,9 @@ class Stack:
         raise AssertionError(f"not healthy after {STARTUP_TIMEOUT}s:\n{self.log()[-4000:]}")
 
     def wait_for_processes(self, *needles: str) -> list[psutil.Process]:
+        """Every needle in some process's command line. Celery's renames itself when
+        setproctitle is installed (`[celeryd: …] -active- (-A config worker …)`), so the
+        needles name the arguments, not the program."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             tree = psutil.Process(self.process.pid).children(recursive=True)
@@ -132,8 +142,8 @@ def test_make_run_serves_stops_cleanly_and_keeps_data_across_restarts(stack_dir)
             "postgres -D",
             "redis-server",
             "gunicorn",
-            "celery -A config worker",
-            "celery -A config beat",
+            "-A config worker",
+            "-A config beat",
         )
         assert "Demo account:" in stack.log()
         token = requests.post(
@@ -175,7 +185,7 @@ def test_make_run_serves_stops_cleanly_and_keeps_data_across_restarts(stack_dir)
     stack.start()
     try:
         stack.wait_healthy()
-        tree = stack.wait_for_processes("postgres -D", "celery -A config worker")
+        tree = stack.wait_for_processes("postgres -D", "-A config worker")
         token = requests.post(
             f"{stack.base}/api/v1/auth/token",
             json={"email": "demo@example.com", "password": "memory-connector-demo"},
