@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from enum import StrEnum
 
 from django.conf import settings
@@ -34,7 +35,7 @@ class Forced(StrEnum):
 
 
 class Breaker:
-    def __init__(self, name: str = "ai") -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
         self._failures = f"breaker:{name}:failures"
         self._open_until = f"breaker:{name}:open_until"
@@ -138,7 +139,8 @@ class Breaker:
             redis = self._redis()
             probing = redis.exists(self._open_until)
             with redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(self._failures, {f"{now}:{id(object())}": now})
+                # A member per failure, unique even for two at the same instant.
+                pipe.zadd(self._failures, {f"{now}:{uuid.uuid4().hex}": now})
                 pipe.zremrangebyscore(self._failures, 0, now - settings.AI_BREAKER_WINDOW_SECONDS)
                 pipe.zcard(self._failures)
                 pipe.expire(self._failures, settings.AI_BREAKER_WINDOW_SECONDS)

@@ -106,8 +106,10 @@ def test_insufficient_quota_opens_at_once(user, openai_fake):
     assert outcome.error
     assert ai_breaker.state() is State.OPEN
     assert openai_fake.embedding_calls == 1
+    # An hour, whatever the cool-down setting (1 s here): a spent quota is not back soon.
+    assert 3599 < ai_breaker.open_until() - time.time() <= 3600
     deliver_queued_alerts()  # as a worker would: alerts are never sent on the caller's path
-    assert any("quota" in message for message in openai_fake.slack_messages)
+    assert any("opened (the provider's quota is spent);" in m for m in openai_fake.slack_messages)
 
 
 def test_a_stalled_provider_times_out_and_counts_as_a_failure(user, openai_fake, settings):
