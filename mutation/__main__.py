@@ -9,6 +9,7 @@ survivors again after tests were added.
     python -m mutation                      # everything not decided yet
     python -m mutation 'ai.breaker.*'       # one module (mutmut's mutant-name globs)
     python -m mutation --report             # only rewrite the table from mutants/
+    python -m mutation --survivors 'ai.*'   # each survivor's diff, for the triage
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def main() -> int:
     parser.add_argument("--max-children", type=int, default=1, help="mutants tested at once")
     parser.add_argument("--rerun-survivors", action="store_true", help="try survivors again")
     parser.add_argument("--report", action="store_true", help="only rewrite docs/testing.md")
+    parser.add_argument("--survivors", action="store_true", help="print the survivors' diffs")
     args = parser.parse_args()
+    if args.survivors:
+        show_survivors(args.mutants)
+        return 0
     if not args.report:
         names = to_try(args.mutants, rerun_survivors=args.rerun_survivors)
         if names == []:
@@ -127,6 +132,31 @@ def equivalent() -> dict[str, str]:
         if name.strip():
             argued[name.strip()] = why.strip()
     return argued
+
+
+def show_survivors(globs: list[str]) -> None:
+    """The diff of every survivor (not argued equivalent) matching `globs`."""
+    from fnmatch import fnmatch
+
+    argued = equivalent()
+    survivors = [
+        (name, code)
+        for codes in results().values()
+        for name, code in codes.items()
+        if code in UNDETECTED
+        and name not in argued
+        and (not globs or any(fnmatch(name, g) for g in globs))
+    ]
+    for name, code in survivors:
+        shown = subprocess.run(  # noqa: S603 (our argv)
+            [sys.executable, "-m", "mutmut", "show", name], cwd=ROOT, capture_output=True, text=True
+        ).stdout
+        changed = [
+            line
+            for line in shown.splitlines()
+            if line[:1] in "+-" and line[:3] not in ("+++", "---")
+        ]
+        print(f"{name} ({UNDETECTED[code]})", *changed, sep="\n    ")
 
 
 def write_report() -> None:

@@ -5,7 +5,7 @@ import time
 import pytest
 import time_machine
 
-from ai.breaker import Forced, State, ai_breaker
+from ai.breaker import Breaker, Forced, State
 from core.redis import state_redis
 
 pytestmark = pytest.mark.django_db
@@ -19,45 +19,53 @@ def _fake_settings(clean_ai_state, settings):
     settings.SLACK_BOT_TOKEN = ""  # alerts are logged, not queued
 
 
-def test_failures_at_the_same_instant_are_each_counted():
+@pytest.fixture
+def breaker():
+    """Built here rather than imported: the guard's own (ai.breaker.ai_breaker) is built at
+    import, and its keys and name are part of what these tests check."""
+    return Breaker("ai")
+
+
+def test_failures_at_the_same_instant_are_each_counted(breaker):
     with time_machine.travel(time.time(), tick=False):
         for _ in range(3):
-            ai_breaker.record_failure()
-        assert ai_breaker.state() is State.OPEN
+            breaker.record_failure()
+        assert breaker.state() is State.OPEN
 
 
-def test_a_failed_probe_opens_again_even_when_its_window_holds_no_other_failure():
+def test_a_failed_probe_opens_again_even_when_its_window_holds_no_other_failure(breaker, caplog):
     for _ in range(3):
-        ai_breaker.record_failure()
+        breaker.record_failure()
     # The cool-down (30 s) outlived the failures' window in real life: here both are over.
     state_redis().set("breaker:ai:open_until", time.time() - 1)
     state_redis().delete("breaker:ai:failures")
-    assert ai_breaker.state() is State.HALF_OPEN
-    assert ai_breaker.allow()  # the probe
+    assert breaker.state() is State.HALF_OPEN
+    assert breaker.allow()  # the probe
 
-    ai_breaker.record_failure()  # one failure, far below the threshold: it is the probe's
+    breaker.record_failure()  # one failure, far below the threshold: it is the probe's
 
-    assert ai_breaker.state() is State.OPEN
-    assert 29 < ai_breaker.open_until() - time.time() <= 30
+    assert breaker.state() is State.OPEN
+    assert 29 < breaker.open_until() - time.time() <= 30
+    assert "AI breaker 'ai' opened (3 failures)" in caplog.text  # once: the same incident
 
 
-def test_forcing_closed_forgets_the_failures_so_automatic_starts_afresh():
+def test_forcing_closed_forgets_the_failures_so_automatic_starts_afresh(breaker):
     for _ in range(2):
-        ai_breaker.record_failure()
-    ai_breaker.force(Forced.CLOSED)
-    ai_breaker.force(None)
+        breaker.record_failure()
+    breaker.force(Forced.CLOSED)
+    breaker.force(None)
 
-    ai_breaker.record_failure()  # the first of a new count, not the third
+    breaker.record_failure()  # the first of a new count, not the third
 
-    assert ai_breaker.state() is State.CLOSED
+    assert breaker.state() is State.CLOSED
 
 
-def test_forcing_open_keeps_the_automatic_state_for_when_it_is_released():
+def test_forcing_open_keeps_the_automatic_state_for_when_it_is_released(breaker):
     for _ in range(3):
-        ai_breaker.record_failure()
-    open_until = ai_breaker.open_until()
-    ai_breaker.force(Forced.OPEN)
-    ai_breaker.force(None)
+        breaker.record_failure()
+    open_until = breaker.open_until()
+    breaker.force(Forced.OPEN)
+    breaker.force(None)
 
-    assert ai_breaker.state() is State.OPEN
-    assert ai_breaker.open_until() == open_until
+    assert breaker.state() is State.OPEN
+    assert breaker.open_until() == open_until

@@ -23,3 +23,22 @@ def test_a_batch_call_honours_the_callers_timeout(openai_fake):
         guarded_embed_many(items=[(None, "a"), (None, "b")], operation="test", timeout=0.5)
     assert raised.value.transient
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "bad,undecided",
+    [
+        ({0, 4, 8, 16}, set()),  # isolated with the last refusal the budget allows
+        ({0, 1, 2, 4, 8, 16}, {16, 17}),  # one more was needed: that pair stays undecided
+    ],
+)
+def test_the_search_for_refused_items_stops_at_its_budget_of_refusals(openai_fake, bad, undecided):
+    # 32 items: 2 * bit_length(32) + 2 = 14 refused calls may be split further.
+    texts = [f"bad item #{i}#" if i in bad else f"good item #{i}#" for i in range(32)]
+    openai_fake.reject_inputs = {f"bad item #{i}#" for i in bad}
+
+    result = guarded_embed_many(items=[(None, text) for text in texts], operation="test")
+
+    assert set(result.rejected) == bad - undecided
+    assert result.undecided == undecided
+    assert set(result.vectors) == set(range(32)) - bad - undecided
