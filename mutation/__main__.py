@@ -74,12 +74,13 @@ def to_try(globs: list[str], *, rerun_survivors: bool) -> list[str] | None:
     if not globs and not rerun_survivors:
         return None
     wanted = globs or ["*"]
+    argued = equivalent()  # tried again, they would only survive again
     return [
         name
         for codes in known.values()
         for name, code in codes.items()
         if any(fnmatch(name, g) for g in wanted)
-        and (code is None or (rerun_survivors and code in UNDETECTED))
+        and (code is None or (rerun_survivors and code in UNDETECTED and name not in argued))
     ]
 
 
