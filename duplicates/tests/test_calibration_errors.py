@@ -20,5 +20,5 @@ def test_a_provider_out_of_reach_is_named_in_the_error(openai_fake):
 
 
 def test_a_missing_labelled_set_is_named(tmp_path):
-    with pytest.raises(CommandError, match="no labelled set at .*nowhere.jsonl"):
+    with pytest.raises(CommandError, match=r"no labelled set at .*nowhere\.jsonl"):
         call_command("calibrate_near_duplicates", pairs=tmp_path / "nowhere.jsonl")
