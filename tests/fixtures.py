@@ -125,6 +125,28 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+    _wait_for_the_servers_requests_to_end()
+
+
+def _wait_for_the_servers_requests_to_end(timeout: float = 10) -> None:
+    """Closing the context stops its pages and service worker, not a request gunicorn is
+    still serving for them; the transactional test's flush (TRUNCATE) would deadlock with
+    it. So wait, a while at most, until no other connection to the test database is busy."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    try:
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND state <> 'idle'"
+                )
+                if not cursor.fetchone()[0]:
+                    return
+                time.sleep(0.05)
+    except RuntimeError:  # a test without database access: nothing of it to wait for
+        return
 
 
 @pytest.fixture(scope="session")
