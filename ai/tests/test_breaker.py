@@ -69,3 +69,15 @@ def test_forcing_open_keeps_the_automatic_state_for_when_it_is_released(breaker)
 
     assert breaker.state() is State.OPEN
     assert breaker.open_until() == open_until
+
+
+def test_the_probe_slot_outlives_a_short_cool_down_by_5_seconds(breaker, settings):
+    # A probe call may take seconds: the slot must not expire under it and let a second
+    # caller probe, even when the cool-down is shorter.
+    settings.AI_BREAKER_COOLDOWN_SECONDS = 1
+    for _ in range(3):
+        breaker.record_failure()
+    state_redis().set("breaker:ai:open_until", time.time() - 1)
+    assert breaker.allow()
+    assert 4000 < state_redis().pttl("breaker:ai:probe") <= 5000
+    assert not breaker.allow()  # taken
