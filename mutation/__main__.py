@@ -105,6 +105,7 @@ def run_mutmut(names: list[str], *, max_children: int) -> int:
         env = os.environ | {
             "TEST_DATABASE_URL": servers.postgres_url(pg_port, "memory_connector"),
             "TEST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "MEMCON_MUTATION": "1",  # tests/fixtures.py warms the fork server
         }
         command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
         return subprocess.call([*command, *names], cwd=ROOT, env=env)  # noqa: S603 (our argv)
