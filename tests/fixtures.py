@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -297,12 +298,41 @@ def pytest_collection_finish(session):
     get_provider(LocalProvider.configured_spec())._model  # noqa: B018 (loads it)
 
 
+# Under `make mutate` (mutmut runs the tests from mutants/): the test that failed on each
+# mutant, one JSON line each, so the next mutant of the same function tries it first.
+_MUTANT_KILLERS = Path("mutmut-killers.jsonl")
+
+
+def _mutated_function() -> str | None:
+    """The function whose mutant this process tests (mutmut's name without `__mutmut_N`)."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    return mutant.rsplit("__mutmut_", 1)[0] if "__mutmut_" in mutant else None
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under `make mutate`, a mutant's tests run quickest first (their times from mutmut's
-    record, in mutants/): any of them usually kills it, and mutmut stops at the first."""
-    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+    """Under `make mutate`, a mutant's tests run in the order likeliest to kill it soon (mutmut
+    stops at the first failure): those that killed other mutants of the same function, then
+    the tests of the function's own app, each quickest first (times from mutmut's record)."""
+    function = _mutated_function()
+    if function is None:
         return
-    record = Path("mutmut-stats.json")  # mutmut runs the tests from mutants/
-    if record.exists():
-        durations = json.loads(record.read_text())["duration_by_test"]
-        items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+    record = Path("mutmut-stats.json")
+    durations = json.loads(record.read_text())["duration_by_test"] if record.exists() else {}
+    killers = _MUTANT_KILLERS.read_text().splitlines() if _MUTANT_KILLERS.exists() else []
+    kills = Counter(
+        killer["test"] for killer in map(json.loads, killers) if killer["function"] == function
+    )
+    own_app = function.split(".", 1)[0] + "/"
+    items.sort(
+        key=lambda item: (
+            -kills[item.nodeid],
+            not item.nodeid.startswith(own_app),
+            durations.get(item.nodeid, 0.0),
+        )
+    )
+
+
+def pytest_runtest_logreport(report):
+    if report.failed and (function := _mutated_function()):
+        with _MUTANT_KILLERS.open("a") as killers:  # one short append: whole lines
+            killers.write(json.dumps({"function": function, "test": report.nodeid}) + "\n")
