@@ -290,3 +290,37 @@ def test_an_ended_reminder_stays_ended(api, memory, frozen):
     snooze = api.post(f"{url}/snooze", {"until": "2026-03-07T09:00:00"}, format="json")
     assert_problem(snooze, 409, "reminder_ended")
     assert Reminder.objects.get().state == "dismissed"
+
+
+def test_a_time_in_the_past_is_400_saying_the_field_must_be_in_the_future(api, memory, frozen):
+    past = create(api, memory.id, remind_at="2026-03-05T14:00:00")
+    assert assert_problem(past, 400, "invalid")["errors"] == {
+        "remind_at": ["remind_at must be in the future."]
+    }
+    reminder = create(api, memory.id, remind_at="2026-03-06T09:00:00").json()
+    url = f"/api/v1/reminders/{reminder['id']}"
+    moved = api.patch(url, {"remind_at": "2026-03-05T14:00:00"}, format="json")
+    assert assert_problem(moved, 400, "invalid")["errors"] == {
+        "remind_at": ["remind_at must be in the future."]
+    }
+    snoozed = api.post(f"{url}/snooze", {"until": "2026-03-05T14:00:00"}, format="json")
+    assert assert_problem(snoozed, 400, "invalid")["errors"] == {
+        "until": ["until must be in the future."]
+    }
+
+
+@pytest.mark.parametrize("once", ["", None])
+def test_patch_with_an_empty_recurrence_makes_a_recurring_reminder_a_single_one(
+    api, memory, frozen, once
+):
+    weekly = create(api, memory.id, remind_at="2026-03-06T09:00:00", recurrence="FREQ=WEEKLY")
+    url = f"/api/v1/reminders/{weekly.json()['id']}"
+
+    response = api.patch(url, {"recurrence": once}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["recurrence"] is None
+    assert Reminder.objects.get().recurrence == ""
+    frozen.move_to(dt.datetime(2026, 3, 6, 8, 1, tzinfo=dt.UTC))
+    reminders_deliver_due()
+    assert api.post(f"{url}/done").json()["state"] == "done"  # no next occurrence
