@@ -49,7 +49,9 @@ class ClaimedMemory:
 
 # The batch is picked in a MATERIALIZED CTE, evaluated once: as an `IN (subquery)`, a
 # nested-loop plan re-runs the subquery per row, SKIP LOCKED skips the rows this statement
-# already updated, and a limit of 1 claimed every pending memory (a probe of many).
+# already updated, and a limit of 1 claimed every pending memory (a probe of many). The rows
+# come back oldest first: an UPDATE's RETURNING follows the join's order, which can be the
+# table's, and the guard's search for refused items halves the batch in its order.
 _CLAIM_SQL = """
 WITH picked AS MATERIALIZED (
     SELECT id FROM memories_memory
@@ -60,13 +62,15 @@ WITH picked AS MATERIALIZED (
     ORDER BY created_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE memories_memory AS m
+    SET enrichment_attempts = m.enrichment_attempts + 1,
+        enrichment_lease_until = now() + make_interval(secs => %(lease)s)
+    FROM picked
+    WHERE m.id = picked.id
+    RETURNING m.id, m.user_id, m.title, m.content, m.url, m.content_hash, m.created_at
 )
-UPDATE memories_memory AS m
-SET enrichment_attempts = m.enrichment_attempts + 1,
-    enrichment_lease_until = now() + make_interval(secs => %(lease)s)
-FROM picked
-WHERE m.id = picked.id
-RETURNING m.id, m.user_id, m.title, m.content, m.url, m.content_hash
+SELECT id, user_id, title, content, url, content_hash FROM claimed ORDER BY created_at, id
 """
 
 
