@@ -220,10 +220,12 @@ def idempotency_finish(*, pending: Pending, response: HttpResponse, commit: bool
 def _answer_marker(response: HttpResponse) -> bytes:
     """What is stored instead of an answer too large to keep: its status, and the id of what
     it created or changed (a JSON object's `id`) so that the client can GET it."""
+    status = response.status_code
+    outcome = "succeeded" if 200 <= status < 300 else f"was answered with status {status}"
     marker: dict[str, Any] = {
         "code": "answer_not_kept",
-        "status": response.status_code,
-        "detail": "The first request with this key succeeded; its answer was larger than "
+        "status": status,
+        "detail": f"The first request with this key {outcome}; its answer was larger than "
         f"{settings.IDEMPOTENCY_MAX_ANSWER_BYTES} bytes and was not kept.",
     }
     try:
