@@ -81,3 +81,30 @@ def test_the_probe_slot_outlives_a_short_cool_down_by_5_seconds(breaker, setting
     assert breaker.allow()
     assert 4000 < state_redis().pttl("breaker:ai:probe") <= 5000
     assert not breaker.allow()  # taken
+
+
+def test_forcing_closed_ends_the_cool_down_so_released_it_lets_calls_through(breaker):
+    for _ in range(3):
+        breaker.record_failure()
+    breaker.force(Forced.CLOSED)
+    breaker.force(None)
+
+    assert breaker.state() is State.CLOSED
+    assert breaker.open_until() is None
+    assert breaker.allow()
+
+
+def test_forcing_closed_frees_a_held_probe_so_a_later_refusal_keeps_the_failures(breaker):
+    for _ in range(3):
+        breaker.record_failure()
+    state_redis().set("breaker:ai:open_until", time.time() - 1)
+    assert breaker.allow()  # the probe, still under way when the operator forces closed
+    breaker.force(Forced.CLOSED)
+    breaker.force(None)
+    for _ in range(2):
+        breaker.record_failure()
+
+    breaker.record_refusal()  # no probe is under way: the failures counted so far stand
+    breaker.record_failure()
+
+    assert breaker.state() is State.OPEN

@@ -1,11 +1,13 @@
 """The guard's calls against the fake OpenAI server."""
 
 import time
+import uuid
 
 import pytest
 
 from ai.guard import guarded_embed_many
-from ai.providers import ProviderError
+from ai.providers import ModelSpec, ProviderError
+from billing.models import AiLedgerEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +45,22 @@ def test_the_search_for_refused_items_stops_at_its_budget_of_refusals(openai_fak
     assert set(result.rejected) == bad - undecided
     assert result.undecided == undecided
     assert set(result.vectors) == set(range(32)) - bad - undecided
+
+
+def test_an_empty_batch_calls_nothing_and_answers_for_the_requested_model():
+    # Not the configured model: the answer names the one asked for.
+    spec = ModelSpec("openai", "text-embedding-3-large", 256)
+
+    result = guarded_embed_many(items=[], operation="test", spec=spec)
+
+    assert result.model == "text-embedding-3-large"
+    assert isinstance(result.request_id, uuid.UUID)
+    assert not (result.vectors or result.refused or result.rejected or result.undecided)
+    assert not AiLedgerEntry.objects.exists()
+
+
+def test_a_batch_answers_with_the_request_id_its_ledger_entry_carries(openai_fake):
+    result = guarded_embed_many(items=[(None, "a"), (None, "b")], operation="test")
+
+    assert set(result.vectors) == {0, 1}
+    assert list(AiLedgerEntry.objects.values_list("request_id", flat=True)) == [result.request_id]
