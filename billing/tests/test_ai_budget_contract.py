@@ -1,0 +1,168 @@
+"""What billing.ai_budget promises beyond reserve and settle: the nightly reconcile puts each
+live counter back to its own ledger sum, keeps its expiry and never brings back a counter
+that is gone; ai_ledger_items counts each user's items of one operation since a UTC day."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+
+from billing.ai_budget import (
+    BudgetCorrection,
+    UserShare,
+    ai_ledger_items,
+    ai_ledger_record,
+    budget_reconcile,
+    budget_reserve,
+)
+from billing.models import AiLedgerEntry
+from core.redis import state_redis
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_ai_state")]
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+DAY_KEY = "aibudget:global:day:2026-03-14"
+MONTH_KEY = "aibudget:global:month:2026-03"
+
+
+def user_key(user):
+    return f"aibudget:user:{user.pk}:month:2026-03"
+
+
+def spend(user, cost, *, at=NOW - dt.timedelta(hours=1), operation="embed_memories", items=1):
+    """One ledger row of `cost` USD on `user`'s behalf (None: on no one's), made at `at`."""
+    request_id = uuid.uuid4()
+    ai_ledger_record(
+        request_id=request_id,
+        provider="openai",
+        model="text-embedding-3-small",
+        operation=operation,
+        shares={user.pk if user else None: UserShare(items, 10, Decimal(cost))},
+    )
+    AiLedgerEntry.objects.filter(request_id=request_id).update(created_at=at)
+
+
+def counters():
+    redis = state_redis()
+    return {key.decode(): int(redis.get(key)) for key in redis.scan_iter("aibudget:*")}
+
+
+# budget_reconcile
+
+
+def test_reconcile_puts_each_counter_back_to_its_own_ledger_sum_and_says_from_what(
+    user, other_user
+):
+    spend(user, "0.05")
+    spend(other_user, "0.1")
+    # Reserved, never settled (a worker killed during its call): the counters drifted.
+    budget_reserve(estimates={user.pk: Decimal("0.2"), other_user.pk: Decimal("0.2")}, now=NOW)
+
+    corrections = budget_reconcile(now=NOW)
+
+    assert sorted(corrections, key=lambda correction: correction.key) == sorted(
+        [
+            BudgetCorrection(DAY_KEY, Decimal("0.55"), Decimal("0.15")),
+            BudgetCorrection(MONTH_KEY, Decimal("0.55"), Decimal("0.15")),
+            BudgetCorrection(user_key(user), Decimal("0.25"), Decimal("0.05")),
+            BudgetCorrection(user_key(other_user), Decimal("0.3"), Decimal("0.1")),
+        ],
+        key=lambda correction: correction.key,
+    )
+    assert counters() == {
+        DAY_KEY: 150_000,
+        MONTH_KEY: 150_000,
+        user_key(user): 50_000,
+        user_key(other_user): 100_000,
+    }
+
+
+def test_reconcile_keeps_each_counters_expiry(user):
+    budget_reserve(estimates={user.pk: Decimal("0.2")}, now=NOW)
+
+    assert len(budget_reconcile(now=NOW)) == 3
+
+    redis = state_redis()
+    ttls = {key: redis.ttl(key) for key in (DAY_KEY, MONTH_KEY, user_key(user))}
+    assert all(ttl > 0 for ttl in ttls.values()), ttls
+
+
+def test_reconcile_goes_on_past_a_counter_that_is_gone(user):
+    spend(user, "0.05")
+    budget_reserve(estimates={user.pk: Decimal("0.2")}, now=NOW)
+    state_redis().delete(DAY_KEY)  # lost (a Redis restart): seeded from the ledger when used
+
+    corrections = budget_reconcile(now=NOW)
+
+    assert {correction.key for correction in corrections} == {MONTH_KEY, user_key(user)}
+    assert counters() == {MONTH_KEY: 50_000, user_key(user): 50_000}
+
+
+def test_reconcile_does_not_bring_back_a_counter_whose_period_ends_during_it(user):
+    budget_reserve(estimates={user.pk: Decimal("0.2")}, now=NOW)
+    redis = state_redis()
+
+    def period_ends_while_the_ledger_is_read(execute, sql, params, many, context):
+        for key in redis.scan_iter("aibudget:*"):
+            redis.delete(key)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(period_ends_while_the_ledger_is_read):
+        corrections = budget_reconcile(now=NOW)
+
+    assert corrections == []
+    assert counters() == {}  # not set again as a counter without expiry
+
+
+@pytest.fixture
+def state_redis_answering_strings(settings):
+    """A state Redis whose client decodes replies (decode_responses in STATE_REDIS_URL)."""
+    state = dict(settings.CACHES["state"])
+    separator = "&" if "?" in state["LOCATION"] else "?"
+    state["LOCATION"] += f"{separator}decode_responses=true"
+    settings.CACHES = {**settings.CACHES, "state": state}
+    caches.close_all()
+    assert isinstance(state_redis().echo("answer"), str)
+    yield
+    caches.close_all()
+
+
+def test_reconcile_works_with_a_state_redis_that_answers_strings(
+    user, state_redis_answering_strings
+):
+    spend(user, "0.05")
+    budget_reserve(estimates={user.pk: Decimal("0.2")}, now=NOW)
+
+    corrections = budget_reconcile(now=NOW)
+
+    assert BudgetCorrection(user_key(user), Decimal("0.25"), Decimal("0.05")) in corrections
+
+
+# ai_ledger_items
+
+
+def test_ledger_items_are_each_users_of_the_operation_since_the_day(user, other_user):
+    since = dt.date(2026, 3, 1)
+    spend(user, "0.01", items=2, at=dt.datetime(2026, 3, 1, 0, 0, tzinfo=UTC))
+    spend(user, "0.01", items=3, at=dt.datetime(2026, 3, 9, 8, 0, tzinfo=UTC))
+    spend(user, "0.01", items=50, at=dt.datetime(2026, 2, 28, 23, 59, tzinfo=UTC))
+    spend(user, "0.01", items=70, at=dt.datetime(2026, 3, 2, tzinfo=UTC), operation="classify")
+    spend(other_user, "0.01", items=100, at=dt.datetime(2026, 3, 2, tzinfo=UTC))
+    spend(None, "0.01", items=1000, at=dt.datetime(2026, 3, 2, tzinfo=UTC))  # no one's
+
+    assert ai_ledger_items(operation="embed_memories", since=since) == {
+        user.pk: 5,
+        other_user.pk: 100,
+    }
+
+
+def test_ledger_items_count_from_midnight_utc_whatever_the_servers_time_zone(user, settings):
+    settings.TIME_ZONE = "Pacific/Auckland"  # midnight there is 11:00 the day before in UTC
+    spend(user, "0.01", items=50, at=dt.datetime(2026, 2, 28, 23, 0, tzinfo=UTC))
+    spend(user, "0.01", items=2, at=dt.datetime(2026, 3, 1, 1, 0, tzinfo=UTC))
+
+    assert ai_ledger_items(operation="embed_memories", since=dt.date(2026, 3, 1)) == {user.pk: 2}
