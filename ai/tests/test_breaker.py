@@ -108,3 +108,21 @@ def test_forcing_closed_frees_a_held_probe_so_a_later_refusal_keeps_the_failures
     breaker.record_failure()
 
     assert breaker.state() is State.OPEN
+
+
+def test_each_incident_gets_its_own_probe_even_soon_after_the_last_probe_went_through(breaker):
+    def open_then_half_open():
+        for _ in range(3):
+            breaker.record_failure()
+        state_redis().set("breaker:ai:open_until", time.time() - 1)  # its cool-down is over
+        assert breaker.state() is State.HALF_OPEN
+
+    open_then_half_open()
+    assert breaker.allow()  # the probe
+    breaker.record_success()
+    assert breaker.state() is State.CLOSED
+
+    open_then_half_open()  # again, within the first probe slot's lifetime (30 s)
+
+    assert breaker.allow()  # this incident's probe
+    assert not breaker.allow()

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from ai.guard import guarded_embed_many
+from ai.guard import guarded_embed, guarded_embed_many
 from ai.providers import ModelSpec, ProviderError
 from billing.models import AiLedgerEntry
 
@@ -64,3 +64,24 @@ def test_a_batch_answers_with_the_request_id_its_ledger_entry_carries(openai_fak
 
     assert set(result.vectors) == {0, 1}
     assert list(AiLedgerEntry.objects.values_list("request_id", flat=True)) == [result.request_id]
+
+
+@pytest.mark.parametrize("limit,calls", [(10, [2, 2]), (9, [1, 1, 1, 1])])
+def test_a_batch_fills_each_request_up_to_the_token_limit_exactly(settings, limit, calls):
+    # The local provider counts a token per 4 characters: each text is 5 tokens, so two fill a
+    # request of 10 exactly and one more would pass it.
+    settings.AI_PROVIDER = "local"
+    settings.AI_MAX_TOKENS_PER_REQUEST = limit
+    sizes = []
+
+    def counted(*, items, **kwargs):
+        sizes.append(len(items))
+        return guarded_embed(items=items, **kwargs)
+
+    texts = [f"twenty characters {i}"[:20].ljust(20) for i in range(4)]
+    result = guarded_embed_many(
+        items=[(None, text) for text in texts], operation="test", call=counted
+    )
+
+    assert sizes == calls
+    assert sorted(result.vectors) == [0, 1, 2, 3]
