@@ -126,3 +126,18 @@ def test_each_incident_gets_its_own_probe_even_soon_after_the_last_probe_went_th
 
     assert breaker.allow()  # this incident's probe
     assert not breaker.allow()
+
+
+def test_a_half_open_breaker_lets_nothing_through_when_redis_refuses_the_probe_slot(
+    breaker, settings
+):
+    for _ in range(3):
+        breaker.record_failure()
+    state_redis().set("breaker:ai:open_until", time.time() - 1)
+    assert breaker.state() is State.HALF_OPEN
+    # Redis answers the state but refuses to take the slot: an expiry it cannot store (its
+    # "invalid expire time" error), as a failing write between the two calls would.
+    settings.AI_BREAKER_COOLDOWN_SECONDS = 10**18
+
+    assert not breaker.allow()
+    assert not state_redis().exists("breaker:ai:probe")
