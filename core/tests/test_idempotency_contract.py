@@ -1,6 +1,8 @@
 """Idempotency-Key: the exact shape of replays and markers, the edges of what is stored, and
 the store's single round trip with the COMMIT."""
 
+import json
+
 import pytest
 from django.db import connection, transaction
 from django.http import HttpResponse
@@ -150,3 +152,36 @@ def test_a_replayed_oversized_refusal_does_not_say_the_first_request_succeeded(a
         "The first request with this key was answered with status 412; its answer was larger "
         "than 65536 bytes and was not kept."
     )
+
+
+@pytest.mark.parametrize(
+    "status,outcome",
+    [
+        (200, "succeeded"),
+        (299, "succeeded"),
+        (300, "was answered with status 300"),
+        (301, "was answered with status 301"),
+    ],
+)
+def test_only_a_2xx_marker_says_the_first_request_succeeded(user, settings, status, outcome):
+    settings.IDEMPOTENCY_MAX_ANSWER_BYTES = 16
+    pending = begin(user, f"edge-{status}")
+    response = HttpResponse(b'{"id": 7, "pad": "long"}', status=status)
+    idempotency_finish(pending=pending, response=response, commit=False)
+    replay = begin(user, f"edge-{status}")
+    assert replay.status_code == status
+    assert json.loads(replay.content)["detail"] == (
+        f"The first request with this key {outcome}; its answer was larger than 16 bytes and "
+        "was not kept."
+    )
+
+
+def test_a_key_on_a_read_is_ignored_and_a_write_without_a_key_runs_unkeyed(api, user):
+    listed = api.get("/api/v1/memories", HTTP_IDEMPOTENCY_KEY="read")
+    assert listed.status_code == 200 and "Idempotent-Replayed" not in listed
+    assert save(api, {"content": "first"}, key="write").status_code == 201
+    unkeyed = api.post("/api/v1/memories", {"content": "second"}, format="json")
+    assert unkeyed.status_code == 201
+    listed_again = api.get("/api/v1/memories", HTTP_IDEMPOTENCY_KEY="read")
+    assert len(listed_again.json()["results"]) == 2  # not the first answer replayed
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["write"]

@@ -4,7 +4,7 @@ password, trailing `X`s in a path, blank query values, `#!` routes)."""
 
 import pytest
 
-from memories.normalization import link_key
+from memories.normalization import content_hash, link_key
 from memories.services import memory_create
 
 # clean_tags, as memory_create stores them
@@ -48,3 +48,13 @@ def test_a_query_parameter_without_a_value_still_names_the_page():
 )
 def test_a_fragment_route_follows_the_rest_of_the_key_after_a_hash(url, key):
     assert link_key(url) == key
+
+
+def test_a_content_hash_stays_what_stored_memories_were_saved_with():
+    # Every live memory's hash is stored (the unique index of exact duplicates): a hash that
+    # changed between releases would let each old memory be saved again, as migration 0008
+    # had to recompute them once. This value was computed by the code that wrote them.
+    assert content_hash("Buy oat milk", "https://Example.org/list/") == (
+        "09e73fc9a8528541882ee9f46fc8629554b5720e9114e6a7095a3e9e79c23348"
+    )
+    assert content_hash("Buy oat milk") == content_hash("Buy oat milk", "")
