@@ -4,10 +4,12 @@ import time
 import uuid
 
 import pytest
+from django.utils import timezone
 
-from ai.guard import guarded_embed, guarded_embed_many
-from ai.providers import ModelSpec, ProviderError
+from ai.guard import AiUnavailable, guarded_embed, guarded_embed_many
+from ai.providers import ModelSpec, ProviderError, TransientProviderError
 from billing.models import AiLedgerEntry
+from core.redis import state_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +87,28 @@ def test_a_batch_fills_each_request_up_to_the_token_limit_exactly(settings, limi
 
     assert sizes == calls
     assert sorted(result.vectors) == [0, 1, 2, 3]
+
+
+def test_budget_counters_redis_cannot_use_make_ai_unavailable_for_that_reason():
+    # The breaker's keys answer; the budget's day counter holds a hash, which its script
+    # cannot add to (Redis's WRONGTYPE error): no call is made, and the reason says why.
+    state_redis().hset(f"aibudget:global:day:{timezone.now():%Y-%m-%d}", "not", "a counter")
+    with pytest.raises(AiUnavailable) as raised:
+        guarded_embed(items=[(None, "a note")], operation="test")
+    assert raised.value.reason == "redis_unavailable"
+    assert str(raised.value) == "redis_unavailable"
+
+
+def test_a_call_on_no_users_behalf_counts_against_user_0_only():
+    month = f"{timezone.now():%Y-%m}"
+    guarded_embed(items=[(None, "a category prototype")], operation="test")
+    assert state_redis().exists(f"aibudget:user:0:month:{month}")
+    assert not state_redis().exists(f"aibudget:user:1:month:{month}")
+
+
+def test_a_provider_that_crashes_is_a_transient_error_naming_the_crash():
+    # The local model's tokenizer cannot take a lone surrogate (the API refuses them; a
+    # caller inside the process might not): not a ProviderError, so the guard wraps it.
+    with pytest.raises(TransientProviderError) as raised:
+        guarded_embed(items=[(None, "\ud800")], operation="test")
+    assert str(raised.value).startswith("TypeError: ")
