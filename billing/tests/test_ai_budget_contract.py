@@ -12,11 +12,13 @@ from django.db import connection
 
 from billing.ai_budget import (
     BudgetCorrection,
+    BudgetExhausted,
     UserShare,
     ai_ledger_items,
     ai_ledger_record,
     budget_reconcile,
     budget_reserve,
+    budget_settle,
 )
 from billing.models import AiLedgerEntry
 from core.redis import state_redis
@@ -166,3 +168,101 @@ def test_ledger_items_count_from_midnight_utc_whatever_the_servers_time_zone(use
     spend(user, "0.01", items=2, at=dt.datetime(2026, 3, 1, 1, 0, tzinfo=UTC))
 
     assert ai_ledger_items(operation="embed_memories", since=dt.date(2026, 3, 1)) == {user.pk: 2}
+
+
+# budget_settle
+
+
+def test_settle_replaces_each_reservation_by_the_real_cost_in_every_counter(user, other_user):
+    spend(user, "0.05")
+    reservation = budget_reserve(
+        estimates={user.pk: Decimal("0.2"), other_user.pk: Decimal("0.3")}, now=NOW
+    )
+
+    budget_settle(reservation, actual={user.pk: Decimal("0.01"), other_user.pk: Decimal("0.12")})
+
+    assert counters() == {
+        DAY_KEY: 180_000,
+        MONTH_KEY: 180_000,
+        user_key(user): 60_000,
+        user_key(other_user): 120_000,
+    }
+
+
+def test_settle_of_a_failed_call_gives_the_whole_reservation_back(user, other_user):
+    spend(user, "0.05")
+    reservation = budget_reserve(
+        estimates={user.pk: Decimal("0.2"), other_user.pk: Decimal("0.3")}, now=NOW
+    )
+
+    budget_settle(reservation, actual={})
+
+    assert counters() == {
+        DAY_KEY: 50_000,
+        MONTH_KEY: 50_000,
+        user_key(user): 50_000,
+        user_key(other_user): 0,
+    }
+
+
+# budget_reserve: seeding the counters from the ledger
+
+
+def test_reserve_keeps_a_reservation_made_while_it_was_seeding_the_counters(user):
+    spend(user, "0.05")
+    raced = False
+
+    def another_worker_reserves_first(execute, sql, params, many, context):
+        nonlocal raced
+        if not raced and "billing_ailedgerentry" in sql:
+            raced = True  # both found the counters missing; the other seeds and reserves first
+            budget_reserve(estimates={user.pk: Decimal("0.3")}, now=NOW)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(another_worker_reserves_first):
+        budget_reserve(estimates={user.pk: Decimal("0.1")}, now=NOW)
+
+    assert raced
+    assert counters() == {DAY_KEY: 450_000, MONTH_KEY: 450_000, user_key(user): 450_000}
+
+
+def test_counters_seeded_by_a_refused_reservation_still_end_with_their_period(
+    user, other_user, settings
+):
+    settings.SLACK_BOT_TOKEN = ""  # the budget-spent alert is logged, not queued
+    settings.AI_BUDGET_USD_PER_DAY = Decimal("1.00")
+    spend(other_user, "1.00")  # today's global budget is spent
+
+    with pytest.raises(BudgetExhausted):
+        budget_reserve(estimates={user.pk: Decimal("0.2")}, now=NOW)
+
+    redis = state_redis()
+    ttls = {key: redis.ttl(key) for key in (DAY_KEY, MONTH_KEY, user_key(user))}
+    assert all(ttl > 0 for ttl in ttls.values()), ttls  # seeded from the ledger, with expiry
+    assert counters() == {DAY_KEY: 1_000_000, MONTH_KEY: 1_000_000, user_key(user): 0}
+
+
+# ai_ledger_record
+
+
+def test_ledger_record_writes_one_row_per_share_with_the_calls_details(user):
+    request_id = uuid.uuid4()
+
+    ai_ledger_record(
+        request_id=request_id,
+        provider="openai",
+        model="text-embedding-3-small",
+        operation="embed_memories",
+        shares={
+            user.pk: UserShare(items=3, input_tokens=120, cost_usd=Decimal("0.0003")),
+            None: UserShare(items=1, input_tokens=40, cost_usd=Decimal("0.0001")),
+        },
+    )
+
+    rows = AiLedgerEntry.objects.filter(request_id=request_id).values_list(
+        "user_id", "provider", "model", "operation", "items", "input_tokens", "cost_usd"
+    )
+    assert sorted(rows, key=lambda row: row[0] or 0) == [
+        (None, "openai", "text-embedding-3-small", "embed_memories", 1, 40, Decimal("0.0001")),
+        (user.pk, "openai", "text-embedding-3-small", "embed_memories", 3, 120, Decimal("0.0003")),
+    ]
