@@ -13,6 +13,7 @@ from django.db import connection
 from billing.ai_budget import (
     BudgetCorrection,
     BudgetExhausted,
+    BudgetUnavailable,
     UserShare,
     ai_ledger_items,
     ai_ledger_record,
@@ -266,3 +267,47 @@ def test_ledger_record_writes_one_row_per_share_with_the_calls_details(user):
         (None, "openai", "text-embedding-3-small", "embed_memories", 1, 40, Decimal("0.0001")),
         (user.pk, "openai", "text-embedding-3-small", "embed_memories", 3, 120, Decimal("0.0003")),
     ]
+
+
+def test_the_month_warning_names_the_month_and_comes_apart_from_the_days(
+    user, other_user, settings, caplog
+):
+    settings.SLACK_BOT_TOKEN = ""  # alerts are logged, not queued
+    settings.AI_BUDGET_USD_PER_DAY = Decimal("1.00")
+    settings.AI_BUDGET_USD_PER_MONTH = Decimal("1.00")
+    spend(other_user, "0.85")  # today's spend is all of the month's: 85 % of both
+
+    budget_reserve(estimates={user.pk: Decimal("0.01")}, now=NOW)
+    budget_reserve(estimates={user.pk: Decimal("0.01")}, now=NOW)  # warned already
+
+    warnings = [r.getMessage() for r in caplog.records if "AI spend of the" in r.getMessage()]
+    assert len(warnings) == 2, warnings
+    assert "AI spend of the day is at 86% of its $1.00 budget." in warnings[0]
+    assert "AI spend of the month is at 86% of its $1.00 budget." in warnings[1]
+
+
+def test_a_spent_month_budget_is_refused_naming_the_month(user, other_user, settings):
+    settings.SLACK_BOT_TOKEN = ""
+    settings.AI_BUDGET_USD_PER_DAY = Decimal("100.00")
+    settings.AI_BUDGET_USD_PER_MONTH = Decimal("1.00")
+    spend(other_user, "1.00", at=NOW - dt.timedelta(days=3))  # the month's, not today's
+
+    with pytest.raises(BudgetExhausted) as refused:
+        budget_reserve(estimates={user.pk: Decimal("0.01")}, now=NOW)
+    assert str(refused.value) == "global month budget $1.00 spent"
+
+
+def test_a_counter_redis_cannot_use_makes_reserve_unavailable_saying_what_redis_said(user):
+    state_redis().hset(DAY_KEY, "not", "a counter")  # INCRBY on it: Redis's WRONGTYPE error
+    with pytest.raises(BudgetUnavailable) as unavailable:
+        budget_reserve(estimates={user.pk: Decimal("0.01")}, now=NOW)
+    assert "WRONGTYPE" in str(unavailable.value)
+
+
+def test_counters_are_seeded_from_midnight_utc_whatever_the_servers_time_zone(user, settings):
+    settings.TIME_ZONE = "Pacific/Auckland"  # its midnight is 11:00 UTC the day before
+    spend(user, "0.30", at=dt.datetime(2026, 3, 13, 23, 0, tzinfo=UTC))  # yesterday, in UTC
+
+    budget_reserve(estimates={user.pk: Decimal("0.01")}, now=NOW)
+
+    assert counters()[DAY_KEY] == 10_000  # the reservation alone: yesterday's spend is not today's
