@@ -252,28 +252,21 @@ def test_keeping_both_records_when_the_pair_was_decided(user, flag_on):
     assert (pair.decided_at, pair.updated_at) == (decided_at, decided_at)
 
 
-def test_merging_a_kept_apart_pair_says_it_was_dismissed(user, api, flag_on):
+@pytest.mark.parametrize(
+    ("first", "then", "state"), [("dismiss", "merge", "dismissed"), ("merge", "dismiss", "merged")]
+)
+def test_deciding_a_decided_pair_again_says_how_it_was_decided(
+    user, api, flag_on, first, then, state
+):
     _, _, pair = duplicates(user, "Dry cleaning", at=0)
-    api.post(url(pair, "dismiss"))
+    api.post(url(pair, first))
 
-    response = api.post(url(pair, "merge"))
+    response = api.post(url(pair, then))
 
     assert response.status_code == 409
     body = response.json()
-    assert (body["code"], body["state"]) == ("pair_decided", "dismissed")
-    assert body["detail"] == "This pair was dismissed already."
-
-
-def test_keeping_both_of_a_merged_pair_says_it_was_merged(user, api, flag_on):
-    _, _, pair = duplicates(user, "Dry cleaning", at=0)
-    api.post(url(pair, "merge"))
-
-    response = api.post(url(pair, "dismiss"))
-
-    assert response.status_code == 409
-    body = response.json()
-    assert (body["code"], body["state"]) == ("pair_decided", "merged")
-    assert body["detail"] == "This pair was merged already."
+    assert (body["code"], body["state"]) == ("pair_decided", state)
+    assert body["detail"] == f"This pair was {state} already."
 
 
 def test_undo_refused_names_the_pair(user, flag_on):

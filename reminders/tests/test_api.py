@@ -22,13 +22,6 @@ NOW = dt.datetime(2026, 3, 5, 13, 20, tzinfo=dt.UTC)  # 14:20 in Berlin
 
 
 @pytest.fixture
-def berliner(user):
-    user.time_zone = "Europe/Berlin"
-    user.save()
-    return user
-
-
-@pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller

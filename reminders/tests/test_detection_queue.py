@@ -18,12 +18,10 @@ NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 @pytest.mark.django_db
 @pytest.mark.parametrize("edited", [False, True], ids=["saved", "edited"])
 def test_the_queued_detection_runs_for_the_memory_it_was_queued_for(
-    user, broker_empty, django_capture_on_commit_callbacks, edited
+    berliner, broker_empty, django_capture_on_commit_callbacks, edited
 ):
-    user.time_zone = "Europe/Berlin"
-    user.save()
     memory = MemoryFactory(
-        user=user, content="Remind me tomorrow at 10 to call Anna", created_at=NOW
+        user=berliner, content="Remind me tomorrow at 10 to call Anna", created_at=NOW
     )
     with time_machine.travel(NOW, tick=False):
         with django_capture_on_commit_callbacks(execute=True):

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from celery import current_app
 from django.conf import settings as django_settings
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
@@ -32,6 +31,7 @@ from reminders.services import (
     reminders_move,
 )
 from reminders.tests.factories import ReminderFactory
+from tests.queues import take_queued
 from tests.workers import wait_until
 
 NOW = dt.datetime(2026, 3, 5, 13, 20, tzinfo=dt.UTC)  # Thursday, 14:20 in Berlin
@@ -40,32 +40,12 @@ LATER = NOW + dt.timedelta(days=2)
 
 
 @pytest.fixture
-def berliner(user):
-    user.time_zone = "Europe/Berlin"
-    user.save()
-    return user
-
-
-@pytest.fixture
 def queued_tasks(broker_empty):
     """take() -> the (task name, args) of the messages waiting in the broker's default queue,
     taken off it (so no later worker runs them)."""
 
     def take() -> list[tuple[str, list]]:
-        taken = []
-        with current_app.connection_for_read() as broker:
-            queue = broker.SimpleQueue(django_settings.CELERY_TASK_DEFAULT_QUEUE)
-            try:
-                while True:
-                    try:
-                        message = queue.get(block=False)
-                    except queue.Empty:
-                        return taken
-                    message.ack()
-                    args, _kwargs, _embed = message.payload
-                    taken.append((message.headers["task"], args))
-            finally:
-                queue.close()
+        return take_queued(django_settings.CELERY_TASK_DEFAULT_QUEUE)
 
     yield take
     take()
@@ -80,8 +60,17 @@ def _someone_waits_for_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def _until_done_or_waiting_for_a_lock(racing) -> None:
-    wait_until(lambda: racing.done() or _someone_waits_for_a_lock(), timeout=10, interval=0.01)
+def _outcome_racing(work, *, while_holding):
+    """Run `while_holding` in the test's transaction, then `work` in a connection of its own,
+    and commit once `work` is done or seen waiting for a lock: what `work` returned or raised."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            while_holding()
+            racing = pool.submit(_in_its_own_connection(work))
+            wait_until(
+                lambda: racing.done() or _someone_waits_for_a_lock(), timeout=10, interval=0.01
+            )
+        return racing.result(timeout=10)
 
 
 def _in_its_own_connection(work):
@@ -176,12 +165,8 @@ def test_two_creates_at_once_cannot_pass_the_memorys_cap(berliner, settings):
     def create():
         return reminder_create(user=berliner, memory_id=memory.pk, remind_at=LATER, now=NOW)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        with transaction.atomic():
-            create()  # the second, not committed yet when the racing create counts
-            racing = pool.submit(_in_its_own_connection(create))
-            _until_done_or_waiting_for_a_lock(racing)
-        outcome = racing.result(timeout=10)
+    # The second create, not committed yet when the racing one counts.
+    outcome = _outcome_racing(create, while_holding=create)
 
     assert isinstance(outcome, TooManyReminders), outcome
     assert memory.reminders.count() == 2
@@ -216,13 +201,10 @@ def test_a_dismiss_during_a_merge_keeps_the_reminder_on_the_kept_memory(berliner
     def dismiss():
         return reminder_dismiss(user=berliner, reminder_id=reminder.pk)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        with transaction.atomic():
-            # The merge holds the row; the dismiss has read it on the merged memory.
-            reminders_move(user=berliner, from_memory_id=merged.pk, to_memory_id=kept.pk)
-            racing = pool.submit(_in_its_own_connection(dismiss))
-            _until_done_or_waiting_for_a_lock(racing)
-        outcome = racing.result(timeout=10)
+    def merge():  # holds the row; the dismiss has read it on the merged memory
+        reminders_move(user=berliner, from_memory_id=merged.pk, to_memory_id=kept.pk)
+
+    outcome = _outcome_racing(dismiss, while_holding=merge)
 
     assert isinstance(outcome, Reminder), outcome
     reminder.refresh_from_db()
@@ -245,16 +227,7 @@ def test_delivery_without_a_batch_size_moves_5000_reminders_a_statement(berliner
     memory = MemoryFactory(user=berliner)
     due = NOW - dt.timedelta(minutes=1)
     Reminder.objects.bulk_create(
-        Reminder(
-            user=berliner,
-            memory=memory,
-            remind_at=due,
-            occurrence_at=due,
-            time_zone="UTC",
-            local_date=due.date(),
-            local_time=due.time().replace(tzinfo=None),
-        )
-        for _ in range(5000)
+        ReminderFactory.build(user=berliner, memory=memory, remind_at=due) for _ in range(5000)
     )
 
     with CaptureQueriesContext(connection) as queries:

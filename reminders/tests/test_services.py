@@ -24,13 +24,6 @@ from tests.planner import prefer_subquery_rescans
 NOW = dt.datetime(2026, 3, 5, 13, 20, tzinfo=dt.UTC)  # Thursday, 14:20 in Berlin
 
 
-@pytest.fixture
-def berliner(user):
-    user.time_zone = "Europe/Berlin"
-    user.save()
-    return user
-
-
 @pytest.mark.django_db
 def test_a_saved_memory_asking_for_a_reminder_gets_a_detected_one(berliner):
     memory = MemoryFactory(
