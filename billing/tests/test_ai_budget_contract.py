@@ -311,3 +311,47 @@ def test_counters_are_seeded_from_midnight_utc_whatever_the_servers_time_zone(us
     budget_reserve(estimates={user.pk: Decimal("0.01")}, now=NOW)
 
     assert counters()[DAY_KEY] == 10_000  # the reservation alone: yesterday's spend is not today's
+
+
+def spent_alerts(caplog):
+    return [
+        r.getMessage() for r in caplog.records if "is spent: AI calls are paused" in r.getMessage()
+    ]
+
+
+def test_a_spent_day_budget_is_announced_once_a_day_naming_the_day(
+    user, other_user, settings, caplog
+):
+    settings.SLACK_BOT_TOKEN = ""  # alerts are logged, not queued
+    settings.AI_BUDGET_USD_PER_DAY = Decimal("1.00")
+    settings.AI_BUDGET_USD_PER_MONTH = Decimal("100.00")
+    tomorrow = NOW + dt.timedelta(days=1)
+    spend(other_user, "1.00")  # today's budget is spent
+    spend(other_user, "1.00", at=tomorrow - dt.timedelta(hours=1))  # and tomorrow's
+
+    for now in (NOW, NOW, tomorrow, tomorrow):  # the second try of each day: announced already
+        with pytest.raises(BudgetExhausted):
+            budget_reserve(estimates={user.pk: Decimal("0.01")}, now=now)
+
+    alerts = spent_alerts(caplog)
+    assert len(alerts) == 2, alerts  # one incident a day, each day its own
+    assert all("AI budget of the day ($1.00) is spent" in alert for alert in alerts), alerts
+
+
+def test_a_spent_month_budget_is_announced_once_a_month_not_once_a_day(
+    user, other_user, settings, caplog
+):
+    settings.SLACK_BOT_TOKEN = ""
+    settings.AI_BUDGET_USD_PER_DAY = Decimal("100.00")
+    settings.AI_BUDGET_USD_PER_MONTH = Decimal("1.00")
+    spend(other_user, "1.00", at=NOW - dt.timedelta(days=3))
+    next_month = dt.datetime(2026, 4, 2, 12, 0, tzinfo=UTC)
+    spend(other_user, "1.00", at=next_month - dt.timedelta(hours=1))
+
+    for now in (NOW, NOW + dt.timedelta(days=1), next_month):
+        with pytest.raises(BudgetExhausted):
+            budget_reserve(estimates={user.pk: Decimal("0.01")}, now=now)
+
+    alerts = spent_alerts(caplog)
+    assert len(alerts) == 2, alerts  # March's incident once over two days, then April's
+    assert all("AI budget of the month ($1.00) is spent" in alert for alert in alerts), alerts
