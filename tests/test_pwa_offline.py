@@ -2,7 +2,8 @@
 must show" 1, 4 and 5): saves made offline survive a reload and reach the server exactly once,
 also when the tab is closed mid-replay; an offline edit of a memory changed on the server
 meanwhile opens "Edit conflict", one that met only enrichment merges by itself; a nearly full
-or full storage is said, and a save the disk refused still reaches the server.
+or full storage is said, and a save the disk refused still reaches the server; saves one
+account left unsent when another signed in reach their own account when it signs in again.
 
 Cutting the network: `context.set_offline(True)` alone does not stop the service worker's
 fetches, so every /api/ request is also routed to abort (and unrouted to come back)."""
@@ -466,3 +467,39 @@ def test_a_draft_typed_just_before_a_reload_or_navigation_is_kept_by_pagehide(
     page.goto("about:blank")
     page.goto(f"{gunicorn_server}/")
     expect_capture(page, {"Memory": text + ", behind the takeaway menu", "Title": "Plumber"})
+
+
+def test_saves_left_unsent_when_another_account_signs_in_reach_their_own_account_later(
+    gunicorn_server, page
+):
+    first = sign_up(page, gunicorn_server)
+    app_is_installed(page)
+    go_offline(page)
+    save_offline(page, TEXTS[0])
+
+    def hold_the_first_save(route) -> None:  # whoever sends it, page or service worker
+        if TEXTS[0] in (route.request.post_data or ""):
+            route.abort()
+        else:
+            route.continue_()
+
+    page.context.route(API, hold_the_first_save)
+    go_online(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+
+    second = sign_up(page, gunicorn_server)
+    capture(page, TEXTS[1])
+    # The first account's save is neither shown to the second nor counted for it.
+    expect(memories(page).get_by_role("listitem")).to_have_count(1)
+    expect(page.get_by_text(re.compile(r"\d+ waiting to sync"))).to_have_count(0)
+    page.get_by_role("button", name="Sign out").click()
+    page.context.unroute(API, hold_the_first_save)
+
+    page.get_by_label("Email").fill(first)
+    page.get_by_label("Password").fill("a long and unusual passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_exactly(first, [TEXTS[0]])
+    item = memories(page).get_by_role("listitem").filter(has_text=TEXTS[0])
+    expect(item).not_to_contain_text(PENDING)
+    assert server_texts(second) == [TEXTS[1]]

@@ -216,6 +216,44 @@ describe("App", () => {
     expect(calls.some((c) => c.url === "/api/v1/auth/logout" && c.init.method === "POST")).toBe(true);
   });
 
+  it("ends the server's session at the next start when the sign-out had no network", async () => {
+    let network = false;
+    const calls = stubFetch((url) => {
+      if (url === "/api/v1/auth/logout") {
+        if (!network) throw new TypeError("Failed to fetch");
+        return new Response(null, { status: 204 });
+      }
+      if (url === "/api/v1/me") return json(me); // the session the failed sign-out left alive
+      return json({ results: [], next: null });
+    });
+    const start = () =>
+      render(
+        <MemoryRouter initialEntries={["/"]}>
+          <App />
+        </MemoryRouter>,
+      );
+    const user = userEvent.setup();
+    const first = start();
+    await user.click(await screen.findByRole("button", { name: "Sign out" }));
+    expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
+    first.unmount();
+
+    // Opened again with no network still: not signed in as the one who left.
+    const offline = start();
+    expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
+    offline.unmount();
+
+    network = true;
+    const asked = calls.length;
+    const online = start();
+    expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
+    expect(calls.slice(asked).map((call) => call.url)).toEqual(["/api/v1/auth/logout"]);
+    online.unmount();
+
+    start(); // the session ended: the next start asks the server as always
+    expect(await screen.findByRole("button", { name: "Sign out" })).toBeInTheDocument();
+  });
+
   it("shows the Possible duplicates link only while there are pairs, and opens the screen", async () => {
     let open = 1;
     const pairs = () => ({

@@ -5,7 +5,16 @@ import { AppShell } from "./components/AppShell";
 import { MemoriesScreen } from "./screens/MemoriesScreen";
 import { NotFound } from "./screens/NotFound";
 import { SignIn } from "./screens/SignIn";
-import { SessionContext, forgetUser, rememberUser, rememberedUser, timeZoneToDefault } from "./lib/session";
+import {
+  SessionContext,
+  forgetUser,
+  oweSignOut,
+  rememberUser,
+  rememberedUser,
+  signOutOwed,
+  signOutPaid,
+  timeZoneToDefault,
+} from "./lib/session";
 import { claimDevice, forgetCopy } from "./offline/account";
 import { flushDraftsOnPageHide } from "./offline/drafts";
 import { onRestored } from "./lib/memoryEvents";
@@ -49,6 +58,16 @@ export function App() {
   const [signingOut, setSigningOut] = useState(false);
 
   const check = useCallback((signal?: AbortSignal) => {
+    if (signOutOwed()) {
+      // The last sign-out had no network: its session ends now, whoever opens the app next.
+      api
+        .logout()
+        .then(() => signOutPaid(), () => undefined)
+        .finally(() => {
+          if (!signal?.aborted) setSession({ state: "signed-out" });
+        });
+      return;
+    }
     api
       .me(signal)
       .then((user) => {
@@ -84,6 +103,7 @@ export function App() {
     setSession({ state: "signed-out" });
   }, []);
   const setUser = useCallback((user: User) => {
+    signOutPaid(); // signing in replaced whatever session the server still had
     rememberUser(user);
     setSession({ state: "signed-in", user });
   }, []);
@@ -93,7 +113,9 @@ export function App() {
     try {
       await api.logout();
     } catch {
-      // Signed out on this device either way; the session may already have ended.
+      // Signed out on this device either way; the server's session may live on (no network, a
+      // stale CSRF token): the app ends it when it next starts.
+      oweSignOut();
     } finally {
       forgetUser();
       await forgetCopy();

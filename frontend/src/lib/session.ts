@@ -52,3 +52,24 @@ export function rememberedUser(storage: Storage = localStorage): User | null {
 export function forgetUser(storage: Storage = localStorage): void {
   storage.removeItem(SIGNED_IN);
 }
+
+const SIGN_OUT_OWED = "mc:sign-out-owed";
+
+/** Signing out without a network cannot end the server's session: remembered here, so the app
+ * ends it before anything else when it next starts, and the next person to open the app on this
+ * browser is not signed in as the one who left. */
+export function oweSignOut(storage: Storage = localStorage): void {
+  try {
+    storage.setItem(SIGN_OUT_OWED, "1");
+  } catch {
+    // A full storage: the server's session then ends when it expires or someone signs in.
+  }
+}
+
+export function signOutOwed(storage: Storage = localStorage): boolean {
+  return storage.getItem(SIGN_OUT_OWED) !== null;
+}
+
+export function signOutPaid(storage: Storage = localStorage): void {
+  storage.removeItem(SIGN_OUT_OWED);
+}

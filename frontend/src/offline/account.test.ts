@@ -4,7 +4,8 @@ import { memory } from "../test/helpers";
 import { claimDevice, forgetCopy } from "./account";
 import { putInCopy, readCopy } from "./copy";
 import { loadDraft, saveDraft } from "./drafts";
-import { enqueueCreate, listEntries } from "./queue";
+import { DB_NAME, closeOfflineDb, offlineDb } from "./db";
+import { claimEntry, enqueueCreate, listEntries, markEntry } from "./queue";
 
 beforeEach(freshOfflineState);
 
@@ -17,7 +18,7 @@ describe("claimDevice", () => {
     expect(await listEntries()).toHaveLength(1);
   });
 
-  it("wipes another account's copy, queue and drafts", async () => {
+  it("wipes another account's copy and drafts and keeps its unsent saves out of sight", async () => {
     await claimDevice(1);
     await putInCopy(memory("m1", "Account one's"));
     await enqueueCreate({ content: "Not sent", kind: "note" });
@@ -26,6 +27,57 @@ describe("claimDevice", () => {
     expect(await readCopy()).toEqual([]);
     expect(await listEntries()).toEqual([]);
     expect(await loadDraft("new")).toBeNull();
+  });
+
+  it("gives an account back the saves it left unsent when another signed in, and only its own", async () => {
+    await claimDevice(1);
+    const first = await enqueueCreate({ content: "One's first", kind: "note" });
+    const second = await enqueueCreate({ content: "One's second", kind: "note" });
+    await claimEntry(first.key, Date.now()); // a replay was sending it when the account left
+    await markEntry(second.key, { next_attempt_at: Date.now() + 60_000, attempts: 2 }); // backing off
+    await claimDevice(2);
+    await enqueueCreate({ content: "Two's", kind: "note" });
+
+    expect(await claimDevice(1)).toBe(true);
+    const back = await listEntries();
+    expect(back.map((entry) => entry.payload)).toEqual([
+      { content: "One's first", kind: "note" },
+      { content: "One's second", kind: "note" },
+    ]);
+    expect(back.map((entry) => [entry.state, entry.claimed_at, entry.next_attempt_at, entry.attempts])).toEqual([
+      ["waiting", null, 0, 0],
+      ["waiting", null, 0, 2],
+    ]);
+    expect(await claimDevice(2)).toBe(true);
+    expect((await listEntries()).map((entry) => entry.payload)).toEqual([{ content: "Two's", kind: "note" }]);
+    await claimDevice(1); // parked again, back again: once each, not twice
+    expect(await listEntries()).toHaveLength(2);
+  });
+
+  it("keeps the saves queued before the database had a place to park them", async () => {
+    await closeOfflineDb();
+    const { openDB } = await import("idb");
+    const old = await openDB(DB_NAME, 2, {
+      upgrade(db) {
+        const queue = db.createObjectStore("queue", { keyPath: "key" });
+        queue.createIndex("seq", "seq", { unique: true });
+        queue.createIndex("memoryId", "memoryId");
+        db.createObjectStore("memories", { keyPath: "id" }).createIndex("created_at", "created_at");
+        db.createObjectStore("meta");
+        db.createObjectStore("drafts", { keyPath: "id" });
+      },
+    });
+    await old.put("meta", "1", "owner");
+    old.close();
+    await enqueueCreate({ content: "Queued by the last release", kind: "note" });
+
+    await claimDevice(2);
+    await claimDevice(1);
+
+    expect((await offlineDb()).version).toBe(3);
+    expect((await listEntries()).map((entry) => entry.payload)).toEqual([
+      { content: "Queued by the last release", kind: "note" },
+    ]);
   });
 });
 

@@ -1,8 +1,9 @@
 // Whose data the device holds. The copy, the queue and the drafts belong to one account: when
 // another account signs in on this browser, what the previous one left must neither show nor
-// be sent with the new session, so it is wiped before the replay starts. Signing out wipes the
-// copy and the drafts (someone else may use this browser next) but keeps saves not yet sent:
-// they go when the same account signs in again, and are wiped if another one does.
+// be sent with the new session. The copy and the drafts are wiped (the server has the one, the
+// other was never saved); saves not yet sent are parked under their account, out of the new
+// one's sight, and come back to the queue when that account signs in here again. Signing out
+// wipes the copy and the drafts (someone else may use this browser next) and keeps the queue.
 import { offlineDb } from "./db";
 import { emit } from "./events";
 import { forgetPageHideDrafts } from "./drafts";
@@ -10,8 +11,9 @@ import { forgetHeldEntries } from "./queue";
 
 const OWNER_KEY = "owner";
 
-/** Makes the device's stores `userId`'s: wipes them first when another account left them.
- * True when something was wiped. */
+/** Makes the device's stores `userId`'s. When another account left them, its copy and drafts
+ * are wiped, its unsent saves parked, and the saves `userId` left parked here come back.
+ * True when the previous account's data left the stores. */
 export async function claimDevice(userId: number | string): Promise<boolean> {
   const owner = String(userId);
   try {
@@ -23,9 +25,31 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
       await db.put("meta", owner, OWNER_KEY);
       return false;
     }
-    const tx = db.transaction(["queue", "memories", "meta", "drafts"], "readwrite");
-    const stores = [tx.objectStore("queue"), tx.objectStore("memories"), tx.objectStore("meta"), tx.objectStore("drafts")];
-    await Promise.all([...stores.map((store) => store.clear()), tx.objectStore("meta").put(owner, OWNER_KEY), tx.done]);
+    const tx = db.transaction(["queue", "memories", "meta", "drafts", "parked"], "readwrite");
+    const queue = tx.objectStore("queue");
+    const parked = tx.objectStore("parked");
+    const [unsent, returning] = await Promise.all([queue.getAll(), parked.get(owner)]);
+    await Promise.all([
+      ...(unsent.length ? [parked.put(unsent, String(previous))] : []),
+      queue.clear(),
+      tx.objectStore("memories").clear(),
+      tx.objectStore("meta").clear(),
+      tx.objectStore("drafts").clear(),
+    ]);
+    // A replay's claim or backoff from the account's last session means nothing now: each save
+    // goes with this sign-in's replay (one that needs attention still waits for the user).
+    const restored = (returning ?? []).map((entry) => ({
+      ...entry,
+      state: entry.state === "syncing" ? ("waiting" as const) : entry.state,
+      claimed_at: null,
+      next_attempt_at: 0,
+    }));
+    await Promise.all([
+      ...restored.map((entry) => queue.put(entry)),
+      ...(returning ? [parked.delete(owner)] : []),
+      tx.objectStore("meta").put(owner, OWNER_KEY),
+      tx.done,
+    ]);
     forgetHeldEntries();
     forgetPageHideDrafts();
     emit({ type: "queue" });

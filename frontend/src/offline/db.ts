@@ -8,7 +8,7 @@ import type { Memory, MemoryChanges, QueuedCreate } from "../api/client";
 import type { Editable } from "../lib/merge";
 
 export const DB_NAME = "memory-connector";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export type QueueOperation = "create" | "update" | "delete";
 export type QueueState = "waiting" | "syncing" | "needs_attention";
@@ -71,6 +71,9 @@ export interface OfflineSchema extends DBSchema {
   memories: { key: string; value: Memory; indexes: { created_at: string } };
   meta: { key: string; value: unknown };
   drafts: { key: string; value: Draft };
+  /** Saves another account left unsent on this device, by that account's id, until it signs
+   * in here again (offline/account.ts). */
+  parked: { key: string; value: QueueEntry[] };
 }
 
 export type OfflineDb = IDBPDatabase<OfflineSchema>;
@@ -95,6 +98,7 @@ export function offlineDb(): Promise<OfflineDb> {
           // reading the whole queue (500 queued saves cost 9 ms each that way).
           tx.objectStore("queue").createIndex("memoryId", "memoryId");
         }
+        if (oldVersion < 3) db.createObjectStore("parked");
       },
       blocking() {
         // A newer version of the app wants to upgrade: let it, and open again when next asked.
