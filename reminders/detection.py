@@ -426,27 +426,31 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 
 
 def _find_time(state: _Clause, part_of_day: str | None, date_part: _DatePart | None) -> time | None:
-    """The time of day the clause names ("at 9", "5pm", "17:30", "noon"), or None."""
+    """The time of day the clause names ("at 9", "5pm", "17:30", "noon"), or None: the first
+    one said, but a bare H:MM beside the date gives way to one said with "at" or am/pm ("John
+    3:16 tomorrow at 18:30" is 18:30)."""
     text = state.text
-    candidates: list[tuple[re.Match[str], time]] = []
+    candidates: list[tuple[bool, re.Match[str], time]] = []  # (bare, match, time)
     for match in _TIME_AMPM.finditer(text):
         hour, minute = int(match["h"]), int(match["m"] or 0)
         if not 1 <= hour <= 12:
             continue
         hour = hour % 12 + (12 if match["ap"] == "p" else 0)
-        candidates.append((match, time(hour, minute)))
+        candidates.append((False, match, time(hour, minute)))
     for match in _TIME_24.finditer(text):
-        if not match["pre"] and not _next_to_date(text, match, date_part):
+        bare = not match["pre"]
+        if bare and not _next_to_date(text, match, date_part):
             continue  # "John 3:16", "ratio 16:9": a bare H:MM needs "at" or a date beside it
-        candidates.append((match, _hour_in_context(match["h"], int(match["m"]), part_of_day)))
+        found = _hour_in_context(match["h"], int(match["m"]), part_of_day)
+        candidates.append((bare, match, found))
     for match in _TIME_AT.finditer(text):
         hour_text = match["h"] or match["h2"]
-        candidates.append((match, _hour_in_context(hour_text, 0, part_of_day)))
+        candidates.append((False, match, _hour_in_context(hour_text, 0, part_of_day)))
     for match in _TIME_NAMED.finditer(text):
-        candidates.append((match, time(0) if match["w"] == "midnight" else time(12)))
+        candidates.append((False, match, time(0) if match["w"] == "midnight" else time(12)))
     if not candidates:
         return None
-    match, found = min(candidates, key=lambda item: (item[0].start(), -item[0].end()))
+    _, match, found = min(candidates, key=lambda item: (item[0], item[1].start(), -item[1].end()))
     state.take(match)
     return found
 

@@ -18,6 +18,7 @@ from memories.services import memory_delete, memory_update
 from reminders.models import Reminder
 from reminders.services import reminder_create, reminder_dismiss
 from tests.fixtures import bearer_client
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,24 @@ def test_merge_keeps_the_older_text_both_tags_and_every_reminder(user, api, pair
     ids = [m["id"] for m in api.get("/api/v1/memories").json()["results"]]
     assert str(newer.pk) not in ids and str(older.pk) in ids
     assert api.get("/api/v1/near-duplicates").json()["count"] == 0
+
+
+def test_a_merge_keeps_every_pending_reminder_past_the_cap_and_new_ones_wait_below_it(
+    user, api, pair, settings
+):
+    settings.REMINDERS_PER_MEMORY = 1  # each memory of the pair is at its cap already
+    older = Memory.objects.get(content=OLDER)
+
+    assert api.post(url(pair, "merge")).status_code == 200
+
+    pending = Reminder.objects.filter(memory=older, state__in=Reminder.PENDING_STATES)
+    assert pending.count() == 2  # nothing the user set is dropped to fit the cap
+    later = (timezone.now() + dt.timedelta(days=3)).isoformat()
+    refused = api.post(
+        f"/api/v1/memories/{older.pk}/reminders", {"remind_at": later}, format="json"
+    )
+    assert_problem(refused, 409, "too_many_reminders")
+    assert pending.count() == 2
 
 
 def test_undo_restores_both_memories_as_they_were(user, api, pair):

@@ -48,6 +48,7 @@ TIMES_OF_DAY = [
     ("remind me tomorrow to read John 3:16", "2026-03-06 09:00"),
     ("remind me to read John 3:16 on the bus tomorrow", "2026-03-06 09:00"),
     ("remind me to read John 3:16 on the bus tomorrow at 18:30", "2026-03-06 18:30"),
+    ("remind me to read John 3:16 tomorrow at 18:30", "2026-03-06 18:30"),  # "at" wins
     # Number words split over several spaces.
     ("remind me in a couple  of days", "2026-03-07 09:00"),
 ]
