@@ -51,6 +51,7 @@ def main() -> int:
         show_survivors(args.mutants)
         return 0
     if not args.report:
+        bring_mutants_up_to_date()
         names = to_try(args.mutants, rerun_survivors=args.rerun_survivors)
         if names == []:
             print("nothing left to try among these mutants")
@@ -60,6 +61,31 @@ def main() -> int:
                 return code
     write_report()
     return 0
+
+
+# mutmut's generation step as `mutmut run` starts it (mutmut 3.8), without the run: a function
+# changed since its mutants were made gets new ones, not tried yet; the others keep their verdict.
+_GENERATE = """
+import os
+from mutmut.__main__ import create_mutants
+from mutmut.mutation.trampoline import set_mutant_under_test
+from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+os.makedirs("mutants", exist_ok=True)
+set_mutant_under_test("mutant_generation")
+copy_src_dir()
+copy_also_copy_files()
+setup_source_paths()
+create_mutants(1)
+"""
+
+
+def bring_mutants_up_to_date() -> None:
+    """Regenerate mutants/ from today's sources before choosing what to try: mutmut does it only
+    inside `run`, after the names were chosen, so a changed function's new mutants would not be
+    among them."""
+    subprocess.run(  # noqa: S603 (our argv)
+        [sys.executable, "-c", _GENERATE], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def to_try(globs: list[str], *, rerun_survivors: bool) -> list[str] | None:

@@ -10,8 +10,8 @@ import pytest
 
 from reminders.detection import detect_reminder
 from reminders.recurrence import next_occurrence, to_utc
+from reminders.tests.wall_clock import BERLIN, wall_clock
 
-BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 SYDNEY = ZoneInfo("Australia/Sydney")
 
@@ -303,10 +303,6 @@ NEGATIVES = [
 ]
 
 
-def _local(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M")
-
-
 @pytest.mark.parametrize(("text", "reference", "local", "rule", "utc"), POSITIVES)
 def test_it_detects_the_reminder(
     text: str, reference: str, local: str, rule: str | None, utc: str | None
@@ -316,11 +312,11 @@ def test_it_detects_the_reminder(
     found = detect_reminder(text, created_at=created_at, time_zone=zone)
 
     assert found is not None, text
-    assert (found.local_time, found.recurrence) == (_local(local), rule)
+    assert (found.local_time, found.recurrence) == (wall_clock(local), rule)
     assert found.remind_at.tzinfo is UTC
     assert found.remind_at > created_at
     if utc is not None:
-        assert found.remind_at == _local(utc).replace(tzinfo=UTC)
+        assert found.remind_at == wall_clock(utc).replace(tzinfo=UTC)
     else:
         assert found.remind_at == to_utc(found.local_time, zone)
     assert found.phrase.lower().startswith(("remind", "don", "do not", "can"))

@@ -5,13 +5,11 @@ times are passed in as `created_at`, so no clock is frozen."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from reminders.detection import detect_reminder
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from reminders.tests.wall_clock import BERLIN, local_time_found, wall_clock
 
 # Named reference times on the Berlin wall clock.
 REFERENCES = {
@@ -24,17 +22,6 @@ REFERENCES = {
 }
 
 
-def local_time_found(text: str, reference: str) -> datetime | None:
-    found = detect_reminder(
-        text, created_at=REFERENCES[reference].replace(tzinfo=BERLIN), time_zone=BERLIN
-    )
-    return None if found is None else found.local_time
-
-
-def _local(text: str | None) -> datetime | None:
-    return None if text is None else datetime.strptime(text, "%Y-%m-%d %H:%M")
-
-
 @pytest.mark.parametrize(
     ("text", "reference"),
     [
@@ -45,7 +32,7 @@ def _local(text: str | None) -> datetime | None:
 def test_a_past_phrase_makes_no_reminder_even_when_its_time_is_still_ahead_today(
     text: str, reference: str
 ) -> None:
-    assert local_time_found(text, reference) is None
+    assert local_time_found(text, REFERENCES[reference]) is None
 
 
 @pytest.mark.parametrize(
@@ -60,7 +47,7 @@ def test_a_past_phrase_makes_no_reminder_even_when_its_time_is_still_ahead_today
 def test_a_relative_offset_counts_from_the_save_time_and_a_void_one_gives_way_to_the_next(
     text: str, reference: str, expected: str | None
 ) -> None:
-    assert local_time_found(text, reference) == _local(expected)
+    assert local_time_found(text, REFERENCES[reference]) == wall_clock(expected)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +62,7 @@ def test_a_relative_offset_counts_from_the_save_time_and_a_void_one_gives_way_to
 def test_a_month_and_day_is_this_years_until_it_has_passed(
     text: str, reference: str, expected: str
 ) -> None:
-    assert local_time_found(text, reference) == _local(expected)
+    assert local_time_found(text, REFERENCES[reference]) == wall_clock(expected)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +81,7 @@ def test_a_month_and_day_is_this_years_until_it_has_passed(
 def test_a_slash_date_is_month_first_unless_the_day_cannot_be_a_month(
     text: str, reference: str, expected: str
 ) -> None:
-    assert local_time_found(text, reference) == _local(expected)
+    assert local_time_found(text, REFERENCES[reference]) == wall_clock(expected)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +107,9 @@ def test_a_repeating_reminder_starting_on_a_date_passed_this_year_starts_next_ye
 
 def test_tmrw_is_read_as_tomorrow() -> None:
     # 18:00 today is still ahead, so only reading "tmrw" as a date moves it to Friday.
-    assert local_time_found("remind me tmrw at 6pm", "thu") == datetime(2026, 3, 6, 18, 0)
+    assert local_time_found("remind me tmrw at 6pm", REFERENCES["thu"]) == datetime(
+        2026, 3, 6, 18, 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,7 +133,7 @@ def test_tmrw_is_read_as_tomorrow() -> None:
 def test_a_weekday_is_the_next_such_day_and_an_abbreviation_needs_a_prefix(
     text: str, reference: str, expected: str
 ) -> None:
-    assert local_time_found(text, reference) == _local(expected)
+    assert local_time_found(text, REFERENCES[reference]) == wall_clock(expected)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +150,7 @@ def test_a_weekday_is_the_next_such_day_and_an_abbreviation_needs_a_prefix(
 def test_next_week_month_year_and_the_weekend_count_from_today(
     text: str, reference: str, expected: str
 ) -> None:
-    assert local_time_found(text, reference) == _local(expected)
+    assert local_time_found(text, REFERENCES[reference]) == wall_clock(expected)
 
 
 @pytest.mark.parametrize(
@@ -179,4 +168,4 @@ def test_next_week_month_year_and_the_weekend_count_from_today(
 def test_the_nth_is_the_next_month_day_of_that_number(
     text: str, reference: str, expected: str
 ) -> None:
-    assert local_time_found(text, reference) == _local(expected)
+    assert local_time_found(text, REFERENCES[reference]) == wall_clock(expected)

@@ -10,18 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reminders.detection import MAX_CLAUSE_CHARS, detect_reminder
+from reminders.tests.wall_clock import BERLIN, local_time_found, wall_clock
 
-BERLIN = ZoneInfo("Europe/Berlin")
 THURSDAY_AFTERNOON = datetime(2026, 3, 5, 14, 20, tzinfo=BERLIN)  # a Thursday, 14:20 CET
-
-
-def _local(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M")
-
-
-def _local_time_found(text: str) -> datetime | None:
-    found = detect_reminder(text, created_at=THURSDAY_AFTERNOON, time_zone=BERLIN)
-    return found.local_time if found is not None else None
 
 
 # (text, expected local wall-clock time), all said on Thursday 5 March 2026 at 14:20 in Berlin.
@@ -49,6 +40,9 @@ TIMES_OF_DAY = [
     ("remind me to read John 3:16 on the bus tomorrow", "2026-03-06 09:00"),
     ("remind me to read John 3:16 on the bus tomorrow at 18:30", "2026-03-06 18:30"),
     ("remind me to read John 3:16 tomorrow at 18:30", "2026-03-06 18:30"),  # "at" wins
+    ("remind me to read John 3:16 tomorrow at 6", "2026-03-06 18:00"),
+    ("remind me to read John 3:16 tomorrow at noon", "2026-03-06 12:00"),
+    ("remind me to read John 3:16 tomorrow 7pm", "2026-03-06 19:00"),
     # Number words split over several spaces.
     ("remind me in a couple  of days", "2026-03-07 09:00"),
 ]
@@ -56,7 +50,7 @@ TIMES_OF_DAY = [
 
 @pytest.mark.parametrize(("text", "local"), TIMES_OF_DAY)
 def test_it_reads_the_time_of_day_the_user_meant(text: str, local: str) -> None:
-    assert _local_time_found(text) == _local(local)
+    assert local_time_found(text, THURSDAY_AFTERNOON) == wall_clock(local)
 
 
 # (text, expected local time): the time named has passed (or is this very minute).
@@ -71,7 +65,7 @@ PAST_TIMES = [
 
 @pytest.mark.parametrize(("text", "local"), PAST_TIMES)
 def test_a_time_already_past_moves_to_its_next_occurrence(text: str, local: str) -> None:
-    assert _local_time_found(text) == _local(local)
+    assert local_time_found(text, THURSDAY_AFTERNOON) == wall_clock(local)
 
 
 def test_the_seconds_of_the_save_time_are_dropped() -> None:
@@ -122,7 +116,7 @@ def test_a_recurrence_with_a_start_date_begins_on_that_date(
     found = detect_reminder(text, created_at=THURSDAY_AFTERNOON, time_zone=BERLIN)
 
     assert found is not None
-    assert (found.local_time, found.recurrence) == (_local(local), rule)
+    assert (found.local_time, found.recurrence) == (wall_clock(local), rule)
 
 
 def test_a_naive_created_at_is_refused_with_a_message_saying_so() -> None:
