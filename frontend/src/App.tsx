@@ -21,7 +21,7 @@ import { onRestored } from "./lib/memoryEvents";
 import { putInCopy } from "./offline/copy";
 import { subscribe } from "./offline/events";
 import { startSync, syncSoon } from "./offline/sync";
-import { rememberCsrfToken } from "./offline/workerApi";
+import { startBackgroundSync } from "./offline/workerApi";
 import { useDuplicatesCount } from "./lib/useDuplicatesCount";
 import { useInboxCount } from "./lib/useInboxCount";
 import { browserTimeZone } from "./lib/zonedTime";
@@ -174,14 +174,14 @@ interface SignedInProps {
  * minute while online and visible; a 401 from the replay signs out. */
 function useOfflineSync(userId: number | string, onUnauthorized: () => void) {
   useEffect(() => {
-    let stop: (() => void) | null = null;
+    let stops: (() => void)[] = [];
     let stopped = false;
+    // The stores become this account's first. Only then do the page's replay and the service
+    // worker's Background Sync start: the worker sends the queue with the CSRF token the page
+    // stores here, so it never sends one account's saves with another's session.
     void claimDevice(userId).then(() => {
-      if (!stopped) stop = startSync();
+      if (!stopped) stops = [startSync(), startBackgroundSync()];
     });
-    // The service worker's Background Sync cannot read cookies where cookieStore is missing:
-    // it sends the token this session was given.
-    void rememberCsrfToken();
     const timer = window.setInterval(() => {
       if (navigator.onLine && document.visibilityState === "visible") void syncSoon().catch(() => undefined);
     }, PULL_EVERY_MS);
@@ -193,7 +193,7 @@ function useOfflineSync(userId: number | string, onUnauthorized: () => void) {
     });
     return () => {
       stopped = true;
-      stop?.();
+      for (const stop of stops) stop();
       window.clearInterval(timer);
       unflush();
       unrestored();

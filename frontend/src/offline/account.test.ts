@@ -6,6 +6,7 @@ import { putInCopy, readCopy } from "./copy";
 import { loadDraft, saveDraft } from "./drafts";
 import { DB_NAME, closeOfflineDb, offlineDb } from "./db";
 import { claimEntry, enqueueCreate, listEntries, markEntry } from "./queue";
+import { rememberCsrfToken, workerCsrfToken } from "./workerApi";
 
 beforeEach(freshOfflineState);
 
@@ -87,8 +88,10 @@ describe("forgetCopy", () => {
     await putInCopy(memory("m1", "Synced"));
     await enqueueCreate({ content: "Not sent", kind: "note" });
     await saveDraft("new", { content: "Typing" });
+    await rememberCsrfToken("csrftoken=session-one");
     await forgetCopy();
     expect((await readCopy()).map((m) => m.content)).toEqual(["Not sent"]);
+    expect(await workerCsrfToken()).toBe(""); // the worker sends nothing until a sign-in
     expect(await loadDraft("new")).toBeNull();
     expect(await claimDevice(1)).toBe(false);
     expect(await listEntries()).toHaveLength(1);

@@ -4,7 +4,7 @@
 // other was never saved); saves not yet sent are parked under their account, out of the new
 // one's sight, and come back to the queue when that account signs in here again. Signing out
 // wipes the copy and the drafts (someone else may use this browser next) and keeps the queue.
-import { offlineDb } from "./db";
+import { SESSION_KEY, offlineDb } from "./db";
 import { emit } from "./events";
 import { forgetPageHideDrafts } from "./drafts";
 import { forgetHeldEntries } from "./queue";
@@ -19,10 +19,11 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
   try {
     const db = await offlineDb();
     const previous = await db.get("meta", OWNER_KEY);
-    if (previous === owner) return false;
-    if (previous === undefined) {
-      // The first account on this device (or a release before owners were kept): its saves.
-      await db.put("meta", owner, OWNER_KEY);
+    if (previous === owner || previous === undefined) {
+      // The same account again; or the first on this device (or a release before owners were
+      // kept): its saves.
+      const tx = db.transaction("meta", "readwrite");
+      await Promise.all([tx.store.put(owner, OWNER_KEY), tx.store.put(crypto.randomUUID(), SESSION_KEY), tx.done]);
       return false;
     }
     const tx = db.transaction(["queue", "memories", "meta", "drafts", "parked"], "readwrite");
@@ -48,6 +49,7 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
       ...restored.map((entry) => queue.put(entry)),
       ...(returning ? [parked.delete(owner)] : []),
       tx.objectStore("meta").put(owner, OWNER_KEY),
+      tx.objectStore("meta").put(crypto.randomUUID(), SESSION_KEY),
       tx.done,
     ]);
     forgetHeldEntries();
@@ -60,7 +62,8 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
   }
 }
 
-/** Signing out: the copy, its cursor and the drafts go; the queue stays for this account. */
+/** Signing out: the copy, its cursor, the session and the drafts go; the queue stays for this
+ * account. */
 export async function forgetCopy(): Promise<void> {
   try {
     const db = await offlineDb();

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, type ChangesPage, type Memory } from "../api/client";
 import { json, memory, problem, stubFetch } from "../test/helpers";
-import { freshOfflineState } from "../test/offline";
+import { deferred, freshOfflineState } from "../test/offline";
+import { claimDevice, forgetCopy } from "./account";
 import { CURSOR_KEY, getFromCopy, lastSyncAt, pullChanges, readCopy } from "./copy";
 import { offlineDb } from "./db";
 import { enqueueCreate, enqueueDelete, enqueueUpdate, markEntry } from "./queue";
@@ -48,6 +49,30 @@ describe("pulling the changes feed", () => {
     expect(await copyIds()).toEqual(["b", "a"]);
     expect(await (await offlineDb()).get("meta", CURSOR_KEY)).toBe("c2");
     expect(await lastSyncAt()).not.toBeNull();
+  });
+
+  it.each([
+    ["a sign-out", () => forgetCopy()],
+    ["another account's sign-in", () => claimDevice(2)],
+  ])("stops writing once %s ends the session it began in", async (_, end) => {
+    await claimDevice(1);
+    const held = deferred<void>();
+    let asked = 0;
+    const pull = pullChanges({
+      memoryChanges: async () => {
+        asked++;
+        if (asked === 1) return page([memory("a", "A")], "c1", true);
+        await held.promise;
+        return page([memory("b", "B")], "c2");
+      },
+    });
+    await vi.waitFor(() => expect(asked).toBe(2));
+    await end();
+    held.resolve();
+
+    expect(await pull).toEqual({ changed: 1, deleted: 0, full: true });
+    expect(await copyIds()).toEqual([]); // page 1 went with the session; page 2 never came
+    expect(await (await offlineDb()).get("meta", CURSOR_KEY)).toBeUndefined();
   });
 
   it("goes on from the stored cursor and applies deletions", async () => {

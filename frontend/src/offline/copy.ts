@@ -8,7 +8,7 @@
 // What the user sees is the copy with the queue on top (their own saves, with their state),
 // so the screens never need to know what was sent yet.
 import { ApiError, type ChangesPage, type Memory, type MemoryChanges, type QueuedCreate } from "../api/client";
-import { offlineDb, upsertCopyRow, type QueueEntry, type QueueState } from "./db";
+import { SESSION_KEY, offlineDb, upsertCopyRow, type QueueEntry, type QueueState } from "./db";
 import { emit } from "./events";
 import { listEntries } from "./queue";
 
@@ -32,9 +32,12 @@ export interface PullResult {
 
 /** Brings the copy up to date with the server: pages of the changes feed since the stored
  * cursor, each upserted by id (keeping the higher version) with its deletions; a 410
- * `cursor_expired` starts over without a cursor and replaces the copy. */
+ * `cursor_expired` starts over without a cursor and replaces the copy. It stops without
+ * writing once the device's session is no longer the one it began in (a sign-out, another
+ * sign-in). */
 export async function pullChanges(api: ChangesApi, signal?: AbortSignal): Promise<PullResult> {
   const db = await offlineDb();
+  const session = await db.get("meta", SESSION_KEY);
   let cursor = (await db.get("meta", CURSOR_KEY)) as string | undefined;
   let full = !cursor;
   let restarted = false;
@@ -61,6 +64,10 @@ export async function pullChanges(api: ChangesApi, signal?: AbortSignal): Promis
       throw error;
     }
     const tx = db.transaction(["memories", "meta"], "readwrite");
+    if ((await tx.objectStore("meta").get(SESSION_KEY)) !== session) {
+      await tx.done;
+      return result; // this page is another session's business now
+    }
     const memories = tx.objectStore("memories");
     const work: Promise<unknown>[] = [tx.done];
     for (const memory of page.changes) {

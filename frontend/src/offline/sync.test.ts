@@ -487,6 +487,26 @@ describe("the triggers", () => {
     expect(writes(calls)).toHaveLength(sent);
   });
 
+  it("drops a run queued before sign-out, and runs the next session's own", async () => {
+    const gate = deferred<void>();
+    const calls = server(async () => {
+      await gate.promise;
+      return undefined;
+    });
+    await enqueueCreate({ content: "one" });
+    const stop = startSync({ locks: null, pull: false });
+    await vi.waitFor(() => expect(writes(calls)).toHaveLength(1)); // the first run, held
+    const queuedBefore = syncNow({ locks: null, pull: false });
+    stop(); // signed out while it waited
+    const nextSession = syncNow({ locks: null, pull: false });
+    await enqueueCreate({ content: "two" });
+    gate.resolve();
+
+    expect((await queuedBefore).status).toBe("signed-out");
+    expect((await nextSession).sent).toBe(1);
+    expect(writes(calls).map((call) => (call.body as { content: string }).content)).toEqual(["one", "two"]);
+  });
+
   it("on Sync now sends what backs off, then pulls the server's changes", async () => {
     const time = clock();
     const calls = server(() => problem(503, "unavailable", "Down."));

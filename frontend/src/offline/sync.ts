@@ -57,11 +57,14 @@ export interface ReplayOptions {
   force?: boolean;
   /** Web Locks; null to go without (then the per-entry claim alone keeps sends single). */
   locks?: Locks | null;
+  /** False once the session that asked for this run has ended: the run sends nothing more. */
+  stillWanted?: () => boolean;
 }
 
 export interface ReplayResult {
   /** done: nothing left to send now; waiting: an entry backs off until `retryAt`; busy: another
-   * tab (or run) is replaying; signed-out: the server answered 401. */
+   * tab (or run) is replaying; signed-out: the server answered 401, or the session that asked
+   * for the run has ended. */
   status: "done" | "waiting" | "busy" | "signed-out";
   sent: number;
   retryAt: number | null;
@@ -108,6 +111,7 @@ async function runQueue(options: ReplayOptions, locked = false): Promise<ReplayR
     const blocked = new Set<string>();
     let sentThisPass = 0;
     for (const listed of await listEntries()) {
+      if (options.stillWanted && !options.stillWanted()) return { status: "signed-out", sent, retryAt: null };
       if (blocked.has(listed.memoryId)) continue;
       if (listed.state === "needs_attention") {
         blocked.add(listed.memoryId);
@@ -301,6 +305,8 @@ let retryTimer: ReturnType<typeof setTimeout> | null = null;
 /** Whether `startSync` is wired: a backoff's timer is set only then, so a run that ends after
  * sign-out never wakes up later to send with whatever session the page has by then. */
 let wired = false;
+/** Bumped when the wiring is removed (sign-out): a run queued before it is not run after it. */
+let generation = 0;
 
 /** "Sync now": replays at once, even an entry whose backoff has not run out, then pulls. */
 export function syncNow(options: SyncOptions = {}): Promise<ReplayResult> {
@@ -315,7 +321,10 @@ export function syncSoon(options: SyncOptions = {}): Promise<ReplayResult> {
 /** Replays, then (unless signed out) pulls the server's changes into the copy. This tab runs
  * one at a time: a call during a run gets one run after it, shared by every such call. */
 function schedule(options: SyncOptions): Promise<ReplayResult> {
-  const merged = { ...defaults, ...options };
+  const startedIn = generation;
+  // A run of the wired session stops with it; an explicit call while unwired runs to its end.
+  const stillWanted = wired ? () => generation === startedIn : undefined;
+  const merged = { ...defaults, stillWanted, ...options };
   if (!running) {
     running = runAndPull(merged).finally(() => {
       running = null;
@@ -323,12 +332,15 @@ function schedule(options: SyncOptions): Promise<ReplayResult> {
     return running;
   }
   if (!queued) {
-    queued = running
+    const next: Promise<ReplayResult> = running
       .catch(() => null)
       .then(() => {
-        queued = null;
+        if (queued === next) queued = null;
+        // Asked for by a session that has ended since: nothing of it is sent or pulled now.
+        if (generation !== startedIn) return { status: "signed-out" as const, sent: 0, retryAt: null };
         return schedule(options);
       });
+    queued = next;
   }
   return queued;
 }
@@ -383,5 +395,7 @@ export function startSync(options: SyncOptions = {}): () => void {
     retryTimer = null;
     defaults = {};
     wired = false;
+    generation++;
+    queued = null; // the next session's first call queues its own run
   };
 }

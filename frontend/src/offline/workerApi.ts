@@ -4,10 +4,14 @@
 // the same requests (same-origin credentials, Idempotency-Key, If-Match, X-CSRFToken) and
 // raises the same ApiError, so sync.ts's `replay` treats its answers exactly as the page's.
 // Why the CSRF token goes through IndexedDB: the page can read the csrftoken cookie and the
-// worker cannot (Chrome's cookieStore is used when the worker has it); Django changes the token
-// at sign-in, so the page stores it at start, after sign-in and before each sync registration.
-// A request refused for its CSRF token is reported as "signed out" (401): the replay then stops
-// and leaves every save waiting for the page, rather than parking it as "needs attention".
+// worker cannot (everywhere but Chrome). And the token the page stored vouches for the session:
+// the page stores it once the device's stores are its account's (at start, after sign-in,
+// before each sync registration), and sign-out removes it. Django changes the token at
+// sign-in, so when another account signs in, the worker's token is refused until that
+// account's page has claimed the device: the worker never sends one account's saves with
+// another's session (which reading the live cookie would). A request refused for its CSRF
+// token is reported as "signed out" (401): the replay then stops and leaves every save waiting
+// for the page, rather than parking it as "needs attention".
 import {
   answerOf,
   ApiError,
@@ -99,7 +103,7 @@ export async function errorFrom(response: Response): Promise<ApiError> {
 
 export interface WorkerApiOptions {
   fetch?: typeof fetch;
-  /** The CSRF token to send (default: the cookie where the worker can read it, else the stored one). */
+  /** The CSRF token to send (default: the one the page stored). */
   csrfToken?: () => Promise<string>;
   origin?: string;
 }
@@ -149,22 +153,9 @@ export async function storedCsrfToken(): Promise<string> {
   }
 }
 
-interface CookieStoreLike {
-  get(name: string): Promise<{ value?: string } | null | undefined>;
-}
-
-/** In the worker: the cookie itself where the Cookie Store API exists (Chrome), else what the
- * page stored. */
-export async function workerCsrfToken(): Promise<string> {
-  const cookieStore = (globalThis as { cookieStore?: CookieStoreLike }).cookieStore;
-  if (cookieStore) {
-    try {
-      const cookie = await cookieStore.get(CSRF_COOKIE);
-      if (cookie?.value) return cookie.value;
-    } catch {
-      // Fall back to the stored token.
-    }
-  }
+/** In the worker: the token the page stored for its session (never the live cookie, which may
+ * be a session the device's stores do not belong to yet). */
+export function workerCsrfToken(): Promise<string> {
   return storedCsrfToken();
 }
 
