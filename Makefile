@@ -90,11 +90,12 @@ bench: install-dev frontend bench/lighthouse/node_modules/.installed
 	$(PY) -m bench.offline $(OFFLINE_BENCH_ARGS)
 	$(PY) -m bench.reminders $(REMINDERS_BENCH_ARGS)
 
-## lint: ruff, and import-linter's contracts for the layers (.importlinter, docs/architecture.md)
+## lint: ruff, import-linter's contracts for the layers (.importlinter, docs/architecture.md), mypy
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy .
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

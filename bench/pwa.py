@@ -79,7 +79,8 @@ def sign_in(base: str) -> dict[str, str]:
         f"{base}/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=30
     )
     response.raise_for_status()
-    cookies = {c.name: c.value for c in response.cookies}
+    # A cookie set without a value has none (None): not one of these.
+    cookies = {c.name: c.value for c in response.cookies if c.value is not None}
     if "sessionid" not in cookies or "csrftoken" not in cookies:
         sys.exit(f"login set no session or CSRF cookie: {sorted(cookies)}")
     listed = requests.get(f"{base}/api/v1/memories", cookies=cookies, timeout=30)
@@ -211,10 +212,11 @@ class _AssetRefs(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         rel = (a.get("rel") or "").split()
-        if tag == "script" and a.get("src"):
-            self.refs.append(a["src"])
-        elif tag == "link" and a.get("href") and ({"stylesheet", "modulepreload"} & set(rel)):
-            self.refs.append(a["href"])
+        src, href = a.get("src"), a.get("href")
+        if tag == "script" and src:
+            self.refs.append(src)
+        elif tag == "link" and href and ({"stylesheet", "modulepreload"} & set(rel)):
+            self.refs.append(href)
 
 
 def snapshot_dist() -> dict[str, bytes]:

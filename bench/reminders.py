@@ -37,11 +37,19 @@ import statistics
 import sys
 import time
 import uuid
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench.stack import bench_services, print_targets, run_wrk, save_results, web_server
+from bench.stack import (
+    bench_services,
+    first_value,
+    print_targets,
+    run_wrk,
+    save_results,
+    web_server,
+)
 
 FULL = {"users": 1_000, "reminders": 100_000, "due": 10_000, "inbox_due": 500}
 QUICK = {"users": 100, "reminders": 10_000, "due": 1_000, "inbox_due": 500}
@@ -202,10 +210,12 @@ def reset_due() -> int:
 
 def pending_due_now() -> int:
     with pg_connect() as conn:
-        return conn.execute(
-            "SELECT count(*) FROM reminders_reminder"
-            " WHERE state IN ('scheduled', 'snoozed') AND remind_at <= now()"
-        ).fetchone()[0]
+        return first_value(
+            conn.execute(
+                "SELECT count(*) FROM reminders_reminder"
+                " WHERE state IN ('scheduled', 'snoozed') AND remind_at <= now()"
+            ).fetchone()
+        )
 
 
 def explain_delivery(batch: int) -> dict:
@@ -255,16 +265,16 @@ def measure_delivery(rounds: int, due: int) -> dict:
             sys.exit(f"round {n}: delivered {delivered} of {due}")
         runs.append({"seconds": seconds, "delivered": delivered, "rows_per_second": due / seconds})
         print(f"  round {n + 1}: {delivered:,} in {seconds:.3f} s", flush=True)
-    seconds = [r["seconds"] for r in runs]
+    round_seconds = [r["seconds"] for r in runs]
     reset_due()
     explain = explain_delivery(settings.REMINDER_DELIVERY_BATCH)
     deliver_due()  # all delivered again: the inbox user's 500 are due
     return {
         "how": "in-process: reminders.tasks.deliver_due() (no Celery worker in the bench stack)",
         "batch": settings.REMINDER_DELIVERY_BATCH,
-        "median_seconds": statistics.median(seconds),
-        "max_seconds": max(seconds),
-        "median_rows_per_second": due / statistics.median(seconds),
+        "median_seconds": statistics.median(round_seconds),
+        "max_seconds": max(round_seconds),
+        "median_rows_per_second": due / statistics.median(round_seconds),
         "explain": explain,
         "runs": runs,
     }
@@ -277,7 +287,7 @@ def check_inbox(base: str, token: str, inbox_due: int) -> dict:
     import requests
 
     headers = {"Authorization": f"Bearer {token}"}
-    out = {}
+    out: dict[str, Any] = {}
     for limit in (100, 500):
         body = requests.get(
             f"{base}/api/v1/reminders/inbox?limit={limit}", headers=headers, timeout=30
@@ -342,7 +352,7 @@ def inbox_in_process(token: str, repeat: int = 50) -> dict:
         ("default", "/api/v1/reminders/inbox"),
         ("limit500", "/api/v1/reminders/inbox?limit=500"),
     ]:
-        in_db = [0.0, 0]
+        in_db: list[float] = [0.0, 0]  # seconds in the database, statements
 
         def timed(execute, sql, params, many, context, in_db=in_db):
             started = time.perf_counter()
@@ -362,7 +372,7 @@ def inbox_in_process(token: str, repeat: int = 50) -> dict:
                 client.get(path)
                 total.append((time.perf_counter() - started) * 1000)
                 db.append(in_db[0] * 1000)
-                queries = in_db[1]
+                queries = int(in_db[1])
         out[name] = {
             "request_p50_ms": statistics.median(total),
             "statements_p50_ms": statistics.median(db),

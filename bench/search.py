@@ -36,13 +36,21 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import numpy as np
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
-from bench.stack import bench_services, print_targets, run_wrk, save_results, web_server
+from bench.stack import (
+    bench_services,
+    first_value,
+    print_targets,
+    run_wrk,
+    save_results,
+    web_server,
+)
 
 DIMENSIONS = 384
 TOPICS, CLUSTERS_PER_TOPIC = 64, 64
@@ -176,6 +184,7 @@ class Corpus:
         rng = self.rng
         own = self.cluster_ids[cluster]
         shape = rng.random()
+        ids: list[Any] | np.ndarray  # of vocabulary indices
         if shape < 0.3:
             ids = [rng.choice(own)]
         elif shape < 0.55:
@@ -224,13 +233,13 @@ def tune_postgres() -> dict:
         conn.execute("SELECT pg_reload_conf()")
         time.sleep(0.5)
         shown = {
-            name: conn.execute(f"SHOW {name}").fetchone()[0]
+            name: first_value(conn.execute(f"SHOW {name}").fetchone())
             for name in [*BENCH_SYSTEM_SETTINGS, "shared_buffers", "jit", "work_mem"]
         }
-        shown["server_version"] = conn.execute("SHOW server_version").fetchone()[0]
-        shown["pgvector"] = conn.execute(
-            "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
-        ).fetchone()[0]
+        shown["server_version"] = first_value(conn.execute("SHOW server_version").fetchone())
+        shown["pgvector"] = first_value(
+            conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+        )
     return shown
 
 
@@ -451,18 +460,21 @@ def vacuum_analyze() -> float:
 
 def sizes(heavy_id: int) -> dict:
     with pg_connect() as conn:
-        heavy_partition = conn.execute(
-            "SELECT tableoid::regclass::text FROM enrichment_embedding WHERE user_id = %s LIMIT 1",
-            [heavy_id],
-        ).fetchone()[0]
-        partitions = dict(
+        heavy_partition = first_value(
+            conn.execute(
+                "SELECT tableoid::regclass::text FROM enrichment_embedding"
+                " WHERE user_id = %s LIMIT 1",
+                [heavy_id],
+            ).fetchone()
+        )
+        partitions: dict[str, int] = dict(
             conn.execute(
                 "SELECT tableoid::regclass::text, count(*) FROM enrichment_embedding GROUP BY 1"
             ).fetchall()
         )
 
         def mb(sql: str) -> float:
-            return round(float(conn.execute(sql).fetchone()[0]) / 2**20, 1)
+            return round(float(first_value(conn.execute(sql).fetchone())) / 2**20, 1)
 
         return {
             "heavy_partition": heavy_partition,
@@ -593,7 +605,9 @@ def measure_db(user_id: int, queries: list[Query], *, passes: int) -> dict:
                     for p in (50, 95)
                 }
             )
-    result = {key: statistics.median(p[key] for p in per_pass) for key in per_pass[0]}
+    result: dict[str, Any] = {
+        key: statistics.median(p[key] for p in per_pass) for key in per_pass[0]
+    }
     result["app_to_raw_p50"] = result["app_p50_ms"] / result["raw_p50_ms"]
     result["app_to_raw_p95"] = result["app_p95_ms"] / result["raw_p95_ms"]
     result["passes"] = per_pass
@@ -614,7 +628,9 @@ def server_times(user_id: int, queries: list[Query]) -> dict:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
             return cursor.fetchone()[0][0]
 
-    app_ms, raw_ms, plans = [], [], {}
+    app_ms: list[float] = []
+    raw_ms: list[float] = []
+    plans: dict[str, dict] = {}
     for number, query in enumerate(queries):
         app_nearest(user_id, query)  # warms the pages both plans read
         sql, params = nearest_memories_sql(
@@ -672,17 +688,21 @@ def keyword_selectivity(user_id: int, queries: list[Query]) -> dict:
         for query in queries:
             tsquery = "websearch_to_tsquery('english', %s)"
             mine.append(
-                conn.execute(
-                    f"SELECT count(*) FROM memories_memory WHERE user_id = %s"  # noqa: S608
-                    f" AND search_vector @@ {tsquery}",
-                    [user_id, query.text],
-                ).fetchone()[0]
+                first_value(
+                    conn.execute(
+                        f"SELECT count(*) FROM memories_memory WHERE user_id = %s"  # noqa: S608
+                        f" AND search_vector @@ {tsquery}",
+                        [user_id, query.text],
+                    ).fetchone()
+                )
             )
             everyone.append(
-                conn.execute(
-                    f"SELECT count(*) FROM memories_memory WHERE search_vector @@ {tsquery}",  # noqa: S608
-                    [query.text],
-                ).fetchone()[0]
+                first_value(
+                    conn.execute(
+                        f"SELECT count(*) FROM memories_memory WHERE search_vector @@ {tsquery}",  # noqa: S608
+                        [query.text],
+                    ).fetchone()
+                )
             )
     return {
         "user_matches_p50": percentile(mine, 50),

@@ -13,6 +13,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -20,6 +21,14 @@ from embedded import servers
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+
+
+def first_value(row: tuple[Any, ...] | None) -> Any:
+    """The first column of a query's one row (psycopg's fetchone()); no row is a broken
+    bench, not a number to report."""
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row[0]
 
 
 @contextmanager

@@ -1,12 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from config.views import frontend_index
 from core.views import ApiDocsView, health
 from enrichment.admin import console_urls
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("health", health, name="health"),
     path("", include("accounts.urls")),
     path("", include("billing.urls")),

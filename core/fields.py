@@ -4,6 +4,7 @@ schema is a contract (tests/test_api_fuzz.py holds the API to it both ways)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.validators import RegexValidator
 from django.utils import timezone
@@ -52,7 +53,7 @@ class HttpUrlField(StrictCharField):
 
     default_error_messages = {"invalid_url": "Enter an http or https URL."}
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", HTTP_URL_MAX_LENGTH)
         kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
@@ -61,7 +62,9 @@ class HttpUrlField(StrictCharField):
         )
 
 
-class PatchBodyMixin:
+# A Serializer itself (so that its fields and validate are typed), listed first in the bases
+# of the serializer it checks. Its docstring is the schema's description of those serializers.
+class PatchBodyMixin(serializers.Serializer):
     """For a PATCH body's serializer: it must name at least one field and only known ones. A
     misspelt field would otherwise change nothing and answer 200 (core/schema.py says so in
     the schema too: additionalProperties false, minProperties 1)."""

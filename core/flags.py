@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from waffle import get_waffle_flag_model
+from waffle.models import AbstractUserFlag
 from waffle.utils import get_setting
 
 
@@ -52,6 +53,8 @@ def flag_active_user_ids(flag_name: str, user_ids: Iterable[int]) -> set[int]:
         return ids
     percent = float(flag.percent) if flag.percent is not None else 0.0
     active = {uid for uid in ids if user_bucket(flag_name, uid) < percent}
+    # The user rules below are a user flag's: waffle.Flag, the WAFFLE_FLAG_MODEL in use.
+    assert isinstance(flag, AbstractUserFlag)
     active |= ids & flag._get_user_ids()  # waffle's cached list of the flag's users
     undecided = ids - active
     if undecided and (flag.staff or flag.superusers or flag._get_group_ids()):

@@ -142,7 +142,8 @@ def _lock_and_read(*, user_id: int, key: str) -> tuple[bool, tuple | None, int]:
         "SELECT * FROM idempotency_claim(%s, %s, %s, %s)",
         [idempotency_lock_id(user_id, key), user_id, key, timezone.now()],
     ).fetchone()
-    locked, stored, keys_stored = row[0], row[1:7], row[7]
+    # idempotency_claim returns exactly one row: fetchone() is never None here.
+    locked, stored, keys_stored = row[0], row[1:7], row[7]  # type: ignore[index]
     return locked, (stored if stored[0] is not None else None), keys_stored or 0
 
 
@@ -310,7 +311,9 @@ class IdempotencyMixin:
         if not getattr(request.user, "is_authenticated", False):
             return
         outcome = idempotency_begin(
-            user_id=request.user.pk,
+            # An int: the is_authenticated check above (through getattr, which mypy does not
+            # follow) returned for AnonymousUser, whose pk is None.
+            user_id=request.user.pk,  # type: ignore[arg-type]
             key=key,
             method=request.method,
             path=request.get_full_path(),
@@ -321,14 +324,19 @@ class IdempotencyMixin:
         else:
             raise _Answered(outcome)
 
-    def handle_exception(self, exc: Exception) -> HttpResponse:
+    # The signatures of APIView's, as djangorestframework-stubs types them (Response); DRF
+    # itself passes any HttpResponseBase from handle_exception to finalize_response, and
+    # finalize_response asserts no more than that.
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Answered):
-            return exc.response
+            # An HttpResponse (a replay, 409, 422...): the stubs' Response is narrower than
+            # what DRF's dispatch takes from handle_exception.
+            return exc.response  # type: ignore[return-value]
         return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(
-        self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         pending, self._idempotency = self._idempotency, None
         if pending is not None:

@@ -25,7 +25,7 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200  # docs/api.md; larger asks are clamped to it
 
-    def get_page_size(self, request: Any) -> int:
+    def get_page_size(self, request: Any) -> int | None:
         """`?limit=`: a whole number from 1 (over max_page_size is clamped); anything else is a
         400, where DRF would quietly use the default."""
         raw = request.query_params.get(self.page_size_query_param)
@@ -63,7 +63,9 @@ class NewestFirstCursorPagination(CursorPagination):
             raise invalid
         if cursor.position is not None:
             try:
-                timestamp = parse_datetime(cursor.position)  # the first ordering field's value
+                # The first ordering field's value: a str, as DRF decodes it from `p` (the
+                # stubs' `int | None` for Cursor.position is wrong).
+                timestamp = parse_datetime(cursor.position)  # type: ignore[arg-type]
             except ValueError as exc:
                 raise invalid from exc
             if timestamp is None:

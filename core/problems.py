@@ -180,7 +180,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.DictField(required=False, help_text="Field errors, on 400 invalid.")
+    # DRF's metaclass takes declared fields out of the class, so this does not hide
+    # Serializer.errors at run time; the stubs cannot know that.
+    errors = serializers.DictField(required=False, help_text="Field errors, on 400 invalid.")  # type: ignore[assignment]
 
 
 def id_or_404(value: str) -> uuid.UUID:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -49,7 +51,7 @@ def health(request: Request) -> Response:
     ok, checks = run_checks()
     if not (request.user and request.user.is_staff):
         checks = checks_without_detail(checks)
-    body = {"status": "ok" if ok else "unavailable", "checks": checks}
+    body: dict[str, Any] = {"status": "ok" if ok else "unavailable", "checks": checks}
     if not ok:
         body["failing"] = [name for name, result in checks.items() if not result["ok"]]
     response = Response(body, status=200 if ok else 503)

@@ -41,7 +41,9 @@ def pair_get(*, user: User, pair_id: uuid.UUID) -> Pair:
     )
 
 
-def related_of(*, user: User, memory_id: uuid.UUID, limit: int = 10) -> list[tuple[Pair, str]]:
+def related_of(
+    *, user: User, memory_id: uuid.UUID, limit: int = 10
+) -> list[tuple[Pair, uuid.UUID]]:
     """The memories found alike to this one, most alike first, each as (pair, the other
     memory's id): open pairs of either band, and pairs the user chose to keep both of (not
     the same thing, still alike); none outside the flag."""

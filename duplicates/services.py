@@ -150,7 +150,9 @@ def _same_links(memories: Sequence[EmbeddedMemory]) -> dict[tuple[str, str], int
     for link in linked:
         for other in by_key.get((link.user_id, link.key), []):
             if other != link.memory_id:
-                pairs[_ordered(link.memory_id, other)] = link.user_id
+                # memory_id is the str the link was built with above (bulk_create keeps a set
+                # primary key), not the UUID the field's type says.
+                pairs[_ordered(link.memory_id, other)] = link.user_id  # type: ignore[arg-type]
     return pairs
 
 
@@ -176,7 +178,7 @@ ON CONFLICT (first_id, second_id) DO UPDATE
 """
 
 
-def _pairs_write(pairs: list[tuple[str, str, _Found, str]], *, model: str) -> None:
+def _pairs_write(pairs: list[tuple[str, str, _Found, Pair.Band]], *, model: str) -> None:
     """Insert new pairs and update open ones, in one statement; a merged or dismissed pair
     keeps its state (a dismissed pair is never suggested again, whatever its similarity)."""
     if not pairs:

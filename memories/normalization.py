@@ -87,6 +87,7 @@ def link_key(url: str) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").removeprefix("www.")
+    port_number: int | str | None
     try:
         port_number = parts.port
     except ValueError:  # not a number: keep it as written, it names no other page

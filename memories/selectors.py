@@ -49,7 +49,8 @@ class MemoryFilters:
 
     def sql(self, alias: str) -> tuple[list[str], dict[str, Any]]:
         """SQL conditions on the memories table aliased `alias`, with their named parameters."""
-        conditions, params = [], {}
+        conditions: list[str] = []
+        params: dict[str, Any] = {}
         if self.kind:
             conditions.append(f"{alias}.kind = %(kind)s")
             params["kind"] = self.kind

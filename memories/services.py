@@ -81,7 +81,9 @@ _INSERTED_FIELDS = (
 @functools.cache
 def _insert_sql() -> tuple[str, tuple[Any, ...]]:
     fields = tuple(Memory._meta.get_field(name) for name in _INSERTED_FIELDS)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # Concrete model fields by name: get_field returns no reverse relation for them, and each
+    # has a column (the stubs allow both).
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr, arg-type]
     placeholders = ", ".join(["%s"] * len(fields))
     sql = (
         f"INSERT INTO {Memory._meta.db_table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 (names from the model)
@@ -107,7 +109,8 @@ def _insert_and_count(memory: Memory, consumption: Consumption) -> dict[str, int
         "SELECT EXISTS (SELECT FROM inserted), "
         "ARRAY(SELECT limit_name FROM counted), ARRAY(SELECT count FROM counted)"
     )
-    inserted, names, counts = execute_prepared(sql, [*values, *consumption.params]).fetchone()
+    # A SELECT without FROM: always one row, never None.
+    inserted, names, counts = execute_prepared(sql, [*values, *consumption.params]).fetchone()  # type: ignore[misc]
     if not inserted:
         return None
     memory._state.adding = False

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
+from typing import TypedDict
 
 from django.db.models import QuerySet
 from django.db.models.functions import Left
@@ -32,7 +34,25 @@ def reminder_list(*, user: User, states: Iterable[str]) -> QuerySet[Reminder]:
 EXCERPT_CHARS = 280
 
 
-def reminders_inbox(*, user: User) -> QuerySet[Reminder]:
+class InboxRow(TypedDict):
+    """A row of reminders_inbox."""
+
+    id: uuid.UUID
+    memory_id: uuid.UUID
+    remind_at: dt.datetime
+    time_zone: str
+    recurrence: str
+    state: str
+    source: str
+    phrase: str
+    delivered_at: dt.datetime | None
+    created_at: dt.datetime
+    memory__title: str
+    memory__url: str
+    excerpt: str
+
+
+def reminders_inbox(*, user: User) -> QuerySet[Reminder, InboxRow]:
     """Due reminders, oldest first, as rows (dicts) of what the inbox answer shows, each with
     its memory's title, url and the start of its text (`excerpt`, cut in SQL: a memory may
     hold 100,000 characters). One query and no model instances: the inbox is read often

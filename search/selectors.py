@@ -10,6 +10,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
@@ -25,6 +26,10 @@ from memories.lexicon import corrected_tsquery
 from memories.models import Memory
 from memories.selectors import MemoryFilters, memory_queryset
 from memories.text_config import search_text_config
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +104,16 @@ class OwnerQuery(SearchQuery):
         self.literal = f"'#{int(user_id)}'"
         super().__init__(self.literal)
 
-    def as_sql(self, compiler, connection, function=None, template=None):
-        return "%s::tsquery", [self.literal]
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[str, ...]]:
+        return "%s::tsquery", (self.literal,)
 
 
 def _keyword(
@@ -190,17 +203,19 @@ def _semantic_hits(user: User, nearest: list[VectorHit], query: str) -> list[Sea
     ]
 
 
-def _fuse(user: User, nearest: list[VectorHit], by_words: list[SearchHit], query: str, limit: int):
+def _fuse(
+    user: User, nearest: list[VectorHit], by_words: list[SearchHit], query: str, limit: int
+) -> list[SearchHit]:
     """Reciprocal rank fusion: score = sum over the lists of 1 / (k + rank)."""
     k = settings.SEARCH_RRF_K
     scores: dict[str, float] = {}
     for rank, hit in enumerate(nearest, start=1):
         scores[hit.memory_id] = scores.get(hit.memory_id, 0.0) + 1 / (k + rank)
     snippets: dict[str, SearchHit] = {}
-    for rank, hit in enumerate(by_words, start=1):
-        memory_id = str(hit.memory.pk)
+    for rank, word_hit in enumerate(by_words, start=1):
+        memory_id = str(word_hit.memory.pk)
         scores[memory_id] = scores.get(memory_id, 0.0) + 1 / (k + rank)
-        snippets[memory_id] = hit
+        snippets[memory_id] = word_hit
     best = sorted(scores, key=lambda memory_id: scores[memory_id], reverse=True)[:limit]
     # Whole memories for the answer only: the keyword candidates came without content.
     memories = _by_id(user, best)

@@ -1,12 +1,21 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from accounts.models import User
 from core.fields import PatchBodyMixin, StrictCharField
 from core.timezones import iana_time_zones
 
+if TYPE_CHECKING:
+    from billing.models import Plan
+
 
 class UserSerializer(serializers.ModelSerializer):
-    plan = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    plan: serializers.SlugRelatedField[Plan] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
     time_zone = serializers.CharField(
         read_only=True, help_text="IANA time zone name, such as Europe/Berlin (default UTC)"
     )

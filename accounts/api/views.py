@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -26,6 +27,7 @@ from accounts.api.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
+from accounts.authentication import signed_in_user
 from accounts.models import ApiToken, User
 from accounts.selectors import token_list
 from accounts.services import (
@@ -206,15 +208,15 @@ class MeView(IdempotencyMixin, APIView):
         """Change the account's time zone (an IANA name; 400 for anything else)."""
         serializer = UserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_set_time_zone(user=request.user, **serializer.validated_data)
+        user = user_set_time_zone(user=signed_in_user(request), **serializer.validated_data)
         return Response(UserSerializer(user).data)
 
 
 class ApiTokenListView(IdempotencyMixin, GenericAPIView):
     serializer_class = ApiTokenSerializer
 
-    def get_queryset(self):
-        return token_list(user=self.request.user)
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return token_list(user=signed_in_user(self.request))
 
     @extend_schema(operation_id="tokens_list", responses={200: ApiTokenSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -232,11 +234,13 @@ class ApiTokenListView(IdempotencyMixin, GenericAPIView):
         A replay of its Idempotency-Key answers the same token with `token` null."""
         serializer = ApiTokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        new = _new_token(request.user, serializer.validated_data["name"])
+        new = _new_token(signed_in_user(request), serializer.validated_data["name"])
         body = {"id": new.token.pk, "name": new.token.name, "token": new.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any):
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Response:
         # The idempotency mixin stores the answer it finalizes: let it store the new token
         # without its secret (a replay shows `token: null`), then send the secret once.
         secret = None
@@ -257,7 +261,7 @@ class ApiTokenDetailView(IdempotencyMixin, APIView):
     def delete(self, request: Request, token_id: int) -> Response:
         """Revoke a token: it stops working with the next request."""
         try:
-            token_delete(user=request.user, token_id=token_id)
+            token_delete(user=signed_in_user(request), token_id=token_id)
         except ApiToken.DoesNotExist as exc:
             raise Http404 from exc
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import signed_in_user
 from billing.limits import QuotaExceeded, quota_problem
 from core.idempotency import IdempotencyMixin
 from core.problems import Problem, ProblemSerializer, id_or_404
@@ -60,7 +61,7 @@ class PairListView(APIView):
         params = PairListParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         limit = params.validated_data["limit"]
-        pairs = pairs_open(user=request.user)
+        pairs = pairs_open(user=signed_in_user(request))
         results = [pair_representation(pair) for pair in pairs[:limit]]
         count = len(results) if len(results) < limit else pairs.count()
         return Response({"count": count, "results": results})
@@ -79,8 +80,9 @@ class PairMergeView(IdempotencyMixin, APIView):
     def post(self, request: Request, pair_id: str) -> Response:
         """Merge: keep the older memory, add the newer one's tags and reminders to it, and
         delete the newer with `duplicate_of` set. Undo within 30 days."""
+        user = signed_in_user(request)
         try:
-            merge = pair_merge(user=request.user, pair_id=id_or_404(pair_id))
+            merge = pair_merge(user=user, pair_id=id_or_404(pair_id))
         except Pair.DoesNotExist as exc:
             raise Http404 from exc
         except PairDecided as exc:
@@ -91,7 +93,7 @@ class PairMergeView(IdempotencyMixin, APIView):
                 code="memory_gone",
                 detail="One of these memories was deleted or merged meanwhile.",
             ) from exc
-        pair = pair_get(user=request.user, pair_id=merge.pair_id)
+        pair = pair_get(user=user, pair_id=merge.pair_id)
         return Response(
             {"pair": pair_representation(pair), "undo_until": merge_undo_deadline(merge)}
         )
@@ -110,8 +112,9 @@ class PairUndoView(IdempotencyMixin, APIView):
     )
     def post(self, request: Request, pair_id: str) -> Response:
         """Undo the pair's merge: both memories as they were, the pair open again."""
+        user = signed_in_user(request)
         try:
-            merge_undo(user=request.user, pair_id=id_or_404(pair_id))
+            merge_undo(user=user, pair_id=id_or_404(pair_id))
         except Pair.DoesNotExist as exc:
             raise Http404 from exc
         except UndoExpired as exc:
@@ -129,9 +132,7 @@ class PairUndoView(IdempotencyMixin, APIView):
                 code="duplicate_content",
                 detail="Another memory has the merged memory's content now.",
             ) from exc
-        return Response(
-            pair_representation(pair_get(user=request.user, pair_id=id_or_404(pair_id)))
-        )
+        return Response(pair_representation(pair_get(user=user, pair_id=id_or_404(pair_id))))
 
 
 class PairDismissView(IdempotencyMixin, APIView):
@@ -142,15 +143,14 @@ class PairDismissView(IdempotencyMixin, APIView):
     )
     def post(self, request: Request, pair_id: str) -> Response:
         """Keep both: the pair is never suggested again, even after edits."""
+        user = signed_in_user(request)
         try:
-            pair_dismiss(user=request.user, pair_id=id_or_404(pair_id))
+            pair_dismiss(user=user, pair_id=id_or_404(pair_id))
         except Pair.DoesNotExist as exc:
             raise Http404 from exc
         except PairDecided as exc:
             raise _decided(exc) from exc
-        return Response(
-            pair_representation(pair_get(user=request.user, pair_id=id_or_404(pair_id)))
-        )
+        return Response(pair_representation(pair_get(user=user, pair_id=id_or_404(pair_id))))
 
 
 class RelatedView(APIView):
@@ -161,12 +161,13 @@ class RelatedView(APIView):
     def get(self, request: Request, memory_id: str) -> Response:
         """Memories alike to this one (near-duplicates and related ones), most alike first;
         empty outside the `near_duplicates` flag."""
+        user = signed_in_user(request)
         try:
-            memory = memory_get(user=request.user, memory_id=id_or_404(memory_id))
+            memory = memory_get(user=user, memory_id=id_or_404(memory_id))
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         related = []
-        for pair, other_id in related_of(user=request.user, memory_id=memory.pk):
+        for pair, other_id in related_of(user=user, memory_id=memory.pk):
             other = pair.first if pair.first_id == other_id else pair.second
             related.append(
                 {

@@ -84,7 +84,8 @@ def apt_description(pkg: str) -> tuple[str, str]:
                 break
             text = line[1:]
             body.append("" if text.strip() == "." else text.rstrip())
-    paragraphs, cur = [], []
+    paragraphs: list[str] = []
+    cur: list[str] = []
     for text in body:
         if text == "":
             if cur:

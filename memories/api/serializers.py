@@ -80,9 +80,12 @@ def _field_copy(field: serializers.Field) -> serializers.Field:
     ):
         return copy.deepcopy(field)
     copied = copy.copy(field)
-    if child is not None:
-        copied.child = _field_copy(child)
-        copied.child.parent = copied  # the rest of its binding (name, source) is the same
+    # The fields with a child besides serializers (deep-copied above): ListField, DictField.
+    if isinstance(copied, serializers.ListField | serializers.DictField):
+        copied.child = _field_copy(copied.child)
+        # The rest of its binding (name, source) is the same. DRF binds a child to its list or
+        # dict field (the stubs type a parent as a serializer only).
+        copied.child.parent = copied  # type: ignore[assignment]
     return copied
 
 

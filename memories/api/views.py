@@ -4,6 +4,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -23,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import signed_in_user
 from billing.limits import (
     SEARCHES_PER_MINUTE,
     QuotaExceeded,
@@ -76,6 +78,9 @@ from reminders.services import (
     reminder_create,
 )
 from search.selectors import memory_search
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 _IF_MATCH = re.compile(r'^\s*(?:"(\d{1,9})"|(\d{1,9}))\s*$')
 
@@ -199,8 +204,8 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
     serializer_class = MemorySerializer
     lookup_value_regex = "[^/]+"
 
-    def get_queryset(self):
-        return memory_queryset(user=self.request.user)
+    def get_queryset(self) -> QuerySet[Memory]:
+        return memory_queryset(user=signed_in_user(self.request))
 
     def _memory_id(self) -> uuid.UUID:
         return id_or_404(self.kwargs["pk"])
@@ -212,7 +217,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         )
         params.is_valid(raise_exception=True)
         filters = MemoryFilters(**params.validated_data)
-        queryset = memory_list(user=request.user, filters=filters)
+        queryset = memory_list(user=signed_in_user(request), filters=filters)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MemorySerializer(page, many=True).data)
 
@@ -221,15 +226,14 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         remind_at = fields.pop("remind_at", None)
+        user = signed_in_user(request)
         try:
             if remind_at is None:
-                result = memory_create(user=request.user, **fields)
+                result = memory_create(user=user, **fields)
             else:  # the memory and its reminder, or neither
                 with transaction.atomic():
-                    result = memory_create(user=request.user, **fields)
-                    reminder_create(
-                        user=request.user, memory_id=result.memory.pk, remind_at=remind_at
-                    )
+                    result = memory_create(user=user, **fields)
+                    reminder_create(user=user, memory_id=result.memory.pk, remind_at=remind_at)
         except ReminderInPast as exc:
             raise time_in_the_past("remind_at", exc) from exc
         except TooManyReminders as exc:
@@ -252,7 +256,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         try:
-            memory = memory_get(user=request.user, memory_id=self._memory_id())
+            memory = memory_get(user=signed_in_user(request), memory_id=self._memory_id())
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         return _memory_response(memory)
@@ -273,7 +277,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         try:
             memory = memory_update(
-                user=request.user,
+                user=signed_in_user(request),
                 memory_id=memory_id,
                 expected_version=expected_version,
                 changes=serializer.validated_data,
@@ -297,7 +301,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
 
     def destroy(self, request: Request, pk: str) -> Response:
         try:
-            memory_delete(user=request.user, memory_id=self._memory_id())
+            memory_delete(user=signed_in_user(request), memory_id=self._memory_id())
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -312,7 +316,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         )
         params.is_valid(raise_exception=True)
         page = memory_changes(
-            user=request.user,
+            user=signed_in_user(request),
             since=params.validated_data.get("since"),
             limit=params.validated_data["limit"],
             now=now,
@@ -329,7 +333,7 @@ class MemoryViewSet(IdempotencyMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str) -> Response:
         try:
-            memory = memory_restore(user=request.user, memory_id=self._memory_id())
+            memory = memory_restore(user=signed_in_user(request), memory_id=self._memory_id())
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
         except QuotaExceeded as exceeded:
@@ -346,12 +350,13 @@ class ExportView(APIView):
     def get(self, request: Request) -> StreamingHttpResponse:
         """All of the user's memories, their reminders and tags, oldest first, streamed
         (docs/api.md)."""
-        memories = memory_queryset(user=request.user).order_by("created_at", "id")
+        user = signed_in_user(request)
+        memories = memory_queryset(user=user).order_by("created_at", "id")
         # The first chunk before the response starts: a database down or a statement timeout
         # here answers a problem (503 query_timeout) instead of a 200 cut short.
         first = list(memories[:EXPORT_CHUNK_SIZE])
         response = StreamingHttpResponse(
-            _export_chunks(request.user, memories, first), content_type="application/json"
+            _export_chunks(user, memories, first), content_type="application/json"
         )
         response["Content-Disposition"] = 'attachment; filename="memory-connector-export.json"'
         return response
@@ -361,7 +366,7 @@ class ExportView(APIView):
 EXPORT_CHUNK_SIZE = 500
 
 
-def _export_chunks(user, memories: QuerySet[Memory], first: list[Memory]) -> Iterator[bytes]:
+def _export_chunks(user: User, memories: QuerySet[Memory], first: list[Memory]) -> Iterator[bytes]:
     """The export document, `{"exported_at", "user", "memories", "tags"}`, rendered as DRF
     renders a Response, a chunk of memories at a time: memory never holds all of them.
 
@@ -393,10 +398,10 @@ def _export_chunks(user, memories: QuerySet[Memory], first: list[Memory]) -> Ite
                 yield b"," + b",".join(render(memory_representation(memory)) for memory in chunk)
     yield b'],"reminders":['
     with transaction.atomic():
-        rows = reminders_for_export(user=user).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+        reminder_rows = reminders_for_export(user=user).iterator(chunk_size=EXPORT_CHUNK_SIZE)
         separator = b""
-        while chunk := list(islice(rows, EXPORT_CHUNK_SIZE)):
-            yield separator + b",".join(render(ReminderSerializer(r).data) for r in chunk)
+        while reminders := list(islice(reminder_rows, EXPORT_CHUNK_SIZE)):
+            yield separator + b",".join(render(ReminderSerializer(r).data) for r in reminders)
             separator = b","
     yield b'],"tags":' + render(memory_tags(user=user)) + b"}"
 
@@ -415,17 +420,18 @@ class SearchView(APIView):
         """Search the user's memories. Counts toward the plan's `searches_per_minute`."""
         params = SearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
+        user = signed_in_user(request)
         try:
             rate_limit_hit(
-                user_id=request.user.pk,
+                user_id=user.pk,
                 limit_name=SEARCHES_PER_MINUTE.name,
-                limit=request.user.plan.searches_per_minute,
+                limit=user.plan.searches_per_minute,
             )
         except RateLimited as limited:
             raise rate_problem(limited) from limited
         options = params.validated_data
         answer = memory_search(
-            user=request.user,
+            user=user,
             query=options["q"],
             mode=options["mode"],
             limit=options["limit"],

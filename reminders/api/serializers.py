@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from rest_framework import serializers
 
 from core.fields import PatchBodyMixin, WallClockDateTimeField
 from reminders.models import Reminder
-from reminders.selectors import EXCERPT_CHARS
+from reminders.selectors import EXCERPT_CHARS, InboxRow
 
 
 def is_overdue(*, delivered_at, remind_at) -> bool:
@@ -21,7 +23,8 @@ def excerpt(text: str) -> str:
 
 
 class ReminderSerializer(serializers.ModelSerializer):
-    memory = serializers.UUIDField(source="memory_id", read_only=True)
+    # Any field: the inbox's item shows the memory itself (InboxItemSerializer).
+    memory: serializers.Field = serializers.UUIDField(source="memory_id", read_only=True)
     recurrence = serializers.SerializerMethodField(help_text="An RRULE, or null: once")
     phrase = serializers.SerializerMethodField(
         help_text="The text it was detected from, or null (set by the user)"
@@ -73,7 +76,7 @@ class InboxItemSerializer(ReminderSerializer):
         pass
 
 
-def inbox_item(row: dict) -> dict:
+def inbox_item(row: InboxRow) -> dict[str, Any]:
     """An inbox row (reminders.selectors.reminders_inbox) as InboxItemSerializer shows it,
     without building models or fields for each: the renderer writes the datetimes and UUIDs
     as DRF's fields do (ISO 8601, UTC as Z; the UUID as text)."""

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import signed_in_user
 from core.idempotency import IdempotencyMixin
 from core.pagination import NewestFirstCursorPagination
 from core.problems import Problem, ProblemSerializer, id_or_404
@@ -54,11 +55,12 @@ class MemoryRemindersView(IdempotencyMixin, APIView):
     )
     def get(self, request: Request, memory_id: str) -> Response:
         """The memory's reminders that have not ended (scheduled, snoozed, due), soonest first."""
+        user = signed_in_user(request)
         try:
-            memory = memory_get(user=request.user, memory_id=id_or_404(memory_id))
+            memory = memory_get(user=user, memory_id=id_or_404(memory_id))
         except Memory.DoesNotExist as exc:
             raise Http404 from exc
-        reminders = reminders_of_memory(user=request.user, memory_id=memory.pk)
+        reminders = reminders_of_memory(user=user, memory_id=memory.pk)
         return Response(ReminderSerializer(reminders, many=True).data)
 
     @extend_schema(
@@ -78,7 +80,7 @@ class MemoryRemindersView(IdempotencyMixin, APIView):
         data = serializer.validated_data
         try:
             reminder = reminder_create(
-                user=request.user,
+                user=signed_in_user(request),
                 memory_id=id_or_404(memory_id),
                 remind_at=data["remind_at"],
                 recurrence=data.get("recurrence"),
@@ -113,7 +115,7 @@ class ReminderListView(APIView):
         states = [state] if state else list(Reminder.PENDING_STATES)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            reminder_list(user=request.user, states=states), request, view=self
+            reminder_list(user=signed_in_user(request), states=states), request, view=self
         )
         return paginator.get_paginated_response(ReminderSerializer(page, many=True).data)
 
@@ -129,7 +131,7 @@ class InboxView(APIView):
         params = InboxParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         limit = params.validated_data["limit"]
-        due = reminders_inbox(user=request.user)
+        due = reminders_inbox(user=signed_in_user(request))
         results = [inbox_item(row) for row in due[:limit]]
         count = len(results) if len(results) < limit else due.count()
         return Response({"count": count, "results": results})
@@ -147,7 +149,7 @@ class ReminderDetailView(IdempotencyMixin, APIView):
         serializer.is_valid(raise_exception=True)
         try:
             reminder = reminder_update(
-                user=request.user,
+                user=signed_in_user(request),
                 reminder_id=id_or_404(reminder_id),
                 changes=serializer.validated_data,
             )
@@ -162,14 +164,14 @@ class ReminderDetailView(IdempotencyMixin, APIView):
     @extend_schema(operation_id="reminders_delete", responses={204: None, 404: _problem})
     def delete(self, request: Request, reminder_id: str) -> Response:
         try:
-            reminder_delete(user=request.user, reminder_id=id_or_404(reminder_id))
+            reminder_delete(user=signed_in_user(request), reminder_id=id_or_404(reminder_id))
         except Reminder.DoesNotExist as exc:
             raise Http404 from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class _ReminderActionView(IdempotencyMixin, APIView):
-    def act(self, request: Request, reminder_id: str) -> Reminder:
+    def act(self, request: Request, reminder_id: uuid.UUID) -> Reminder:
         raise NotImplementedError
 
     def post(self, request: Request, reminder_id: str) -> Response:
@@ -191,7 +193,7 @@ class ReminderDoneView(_ReminderActionView):
         return super().post(request, reminder_id)
 
     def act(self, request: Request, reminder_id: uuid.UUID) -> Reminder:
-        return reminder_done(user=request.user, reminder_id=reminder_id)
+        return reminder_done(user=signed_in_user(request), reminder_id=reminder_id)
 
 
 class ReminderDismissView(_ReminderActionView):
@@ -205,7 +207,7 @@ class ReminderDismissView(_ReminderActionView):
         return super().post(request, reminder_id)
 
     def act(self, request: Request, reminder_id: uuid.UUID) -> Reminder:
-        return reminder_dismiss(user=request.user, reminder_id=reminder_id)
+        return reminder_dismiss(user=signed_in_user(request), reminder_id=reminder_id)
 
 
 class ReminderSnoozeView(_ReminderActionView):
@@ -228,7 +230,9 @@ class ReminderSnoozeView(_ReminderActionView):
         serializer.is_valid(raise_exception=True)
         try:
             return reminder_snooze(
-                user=request.user, reminder_id=reminder_id, until=serializer.validated_data["until"]
+                user=signed_in_user(request),
+                reminder_id=reminder_id,
+                until=serializer.validated_data["until"],
             )
         except ReminderInPast as exc:
             raise time_in_the_past("until", exc) from exc
