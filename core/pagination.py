@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
+from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.response import Response
+
+Row = TypeVar("Row")
 
 _CURSOR_KEYS = frozenset({"o", "r", "p"})  # offset, reverse, position (DRF's encode_cursor)
 
@@ -87,3 +91,14 @@ class NewestFirstCursorPagination(CursorPagination):
                 "previous": {"type": "string", "format": "uri", "nullable": True},
             },
         }
+
+
+def counted_first_page(
+    rows: QuerySet[Any, Row], limit: int, show: Callable[[Row], dict[str, Any]]
+) -> dict[str, Any]:
+    """`{"count", "results"}`: the first `limit` rows as `show` renders them, and how many rows
+    there are in all. A short page is all of them, so the rows are counted only when it is
+    full (one query instead of two for the usual short inbox or list)."""
+    results = [show(row) for row in rows[:limit]]
+    count = len(results) if len(results) < limit else rows.count()
+    return {"count": count, "results": results}

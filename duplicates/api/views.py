@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.authentication import signed_in_user
 from billing.limits import QuotaExceeded, quota_problem
 from core.idempotency import IdempotencyMixin
+from core.pagination import counted_first_page
 from core.problems import Problem, ProblemSerializer, id_or_404
 from duplicates.api.serializers import (
     MergeSerializer,
@@ -60,11 +61,9 @@ class PairListView(APIView):
         pair. Empty for a user outside the `near_duplicates` flag."""
         params = PairListParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        limit = params.validated_data["limit"]
         pairs = pairs_open(user=signed_in_user(request))
-        results = [pair_representation(pair) for pair in pairs[:limit]]
-        count = len(results) if len(results) < limit else pairs.count()
-        return Response({"count": count, "results": results})
+        limit = params.validated_data["limit"]
+        return Response(counted_first_page(pairs, limit, pair_representation))
 
 
 class PairMergeView(IdempotencyMixin, APIView):

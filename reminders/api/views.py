@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import signed_in_user
 from core.idempotency import IdempotencyMixin
-from core.pagination import NewestFirstCursorPagination
+from core.pagination import NewestFirstCursorPagination, counted_first_page
 from core.problems import Problem, ProblemSerializer, id_or_404
 from memories.models import Memory
 from memories.selectors import memory_get
@@ -130,11 +130,8 @@ class InboxView(APIView):
         """Due reminders, oldest first, each with its memory; `count` is all of them."""
         params = InboxParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        limit = params.validated_data["limit"]
         due = reminders_inbox(user=signed_in_user(request))
-        results = [inbox_item(row) for row in due[:limit]]
-        count = len(results) if len(results) < limit else due.count()
-        return Response({"count": count, "results": results})
+        return Response(counted_first_page(due, params.validated_data["limit"], inbox_item))
 
 
 class ReminderDetailView(IdempotencyMixin, APIView):
