@@ -30,6 +30,7 @@ from core.redis import state_redis
 from embedded import servers
 from memories.tests.factories import MemoryFactory
 from tests.fake_openai import FakeVendor
+from tests.queues import purge
 
 pytestmark = pytest.mark.django_db
 
@@ -58,11 +59,9 @@ def _clean_redis():
 def default_queue():
     """The broker's default queue, empty before and after the test."""
     name = current_app.conf.task_default_queue
-    with current_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(name)
+    purge(name)
     yield name
-    with current_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(name)
+    purge(name)
 
 
 @pytest.fixture

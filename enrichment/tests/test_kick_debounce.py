@@ -12,6 +12,7 @@ from enrichment.services import BatchOutcome
 from memories import enrichment as pending
 from memories.enrichment import KICK_KEY
 from memories.services import memory_create
+from tests.queues import purge
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,7 @@ def flag_is_set() -> bool:
 def no_flag_and_empty_queue():
     def empty():
         pending.enrichment_kick_clear()
-        with current_app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(current_app.conf.task_default_queue)
+        purge(current_app.conf.task_default_queue)
 
     empty()
     yield

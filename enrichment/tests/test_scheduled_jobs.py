@@ -14,6 +14,7 @@ from celery.schedules import schedule as every
 from django.conf import settings
 
 from config.celery import app as current_app
+from tests.queues import purge
 from tests.workers import Worker, wait_until
 
 MAINTENANCE_TASKS = [
@@ -79,9 +80,8 @@ def test_maintenance_jobs_go_to_their_own_queue_and_enrichment_does_not():
 
 @pytest.fixture
 def worker(tmp_path):
-    with current_app.connection_for_write() as connection:
-        for queue in settings.CELERY_TASK_QUEUES:
-            connection.default_channel.queue_purge(queue.name)
+    for queue in settings.CELERY_TASK_QUEUES:
+        purge(queue.name)
     started = Worker({}, tmp_path / "worker.log")
     yield started
     started.stop()

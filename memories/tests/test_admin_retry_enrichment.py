@@ -10,6 +10,7 @@ from core.redis import state_redis
 from memories.enrichment import KICK_KEY
 from memories.models import Memory
 from memories.tests.factories import MemoryFactory
+from tests.queues import purge
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,7 @@ def empty_queue():
 
     def empty():
         state_redis().delete(KICK_KEY)
-        with current_app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(current_app.conf.task_default_queue)
+        purge(current_app.conf.task_default_queue)
 
     empty()
     yield

@@ -25,6 +25,7 @@ from memories.services import (
     memory_update,
 )
 from memories.tests.factories import MemoryFactory
+from tests.queues import purge
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,7 @@ def no_kick_pending():
 
     def empty():
         enrichment_kick_clear()
-        with current_app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(current_app.conf.task_default_queue)
+        purge(current_app.conf.task_default_queue)
 
     empty()
     yield
