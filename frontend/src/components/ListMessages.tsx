@@ -1,8 +1,15 @@
 import type { ListLoad } from "../lib/useCountedList";
 
-/** What a counted list screen says above its items: why the list could not load, why an action
- * failed, what an action did (for screen readers), and that it is loading. */
-export function ListMessages({ load, error, status }: { load: ListLoad; error: string; status: string }) {
+interface ListMessagesProps {
+  load: ListLoad;
+  error: string;
+  status: string;
+  loadingText?: string;
+}
+
+/** What a list says above its items: why the list could not load, why an action failed, what an
+ * action did (for screen readers), and that it is loading. */
+export function ListMessages({ load, error, status, loadingText = "Loading…" }: ListMessagesProps) {
   return (
     <>
       {load.state === "error" && (
@@ -18,7 +25,7 @@ export function ListMessages({ load, error, status }: { load: ListLoad; error: s
       <p className="visually-hidden" role="status">
         {status}
       </p>
-      {load.state === "loading" && <p className="muted">Loading…</p>}
+      {load.state === "loading" && <p className="muted">{loadingText}</p>}
     </>
   );
 }

@@ -9,6 +9,8 @@ import {
   type ApiTokenCreated,
   type Usage,
 } from "../api/client";
+import { ListMessages } from "../components/ListMessages";
+import type { ListLoad } from "../lib/useCountedList";
 import { StorageSection } from "../components/StorageSection";
 import { TimeZoneSection } from "../components/TimeZoneSection";
 
@@ -330,8 +332,6 @@ function TokenItem({ token, confirming, revoking, onAsk, onCancel, onRevoke }: T
   );
 }
 
-type ListState = "loading" | "ready" | "error";
-
 /** Appends a page, skipping tokens already shown (one created meanwhile shifts the pages). */
 function appendTokens(list: ApiToken[], page: ApiToken[]): ApiToken[] {
   const ids = new Set(list.map((token) => token.id));
@@ -341,7 +341,7 @@ function appendTokens(list: ApiToken[], page: ApiToken[]): ApiToken[] {
 function TokensSection({ onUnauthorized }: { onUnauthorized: () => void }) {
   const [tokens, setTokens] = useState<ApiToken[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
-  const [listState, setListState] = useState<ListState>("loading");
+  const [list, setList] = useState<ListLoad>({ state: "loading" });
   const [loadingMore, setLoadingMore] = useState(false);
   const [name, setName] = useState("");
   // One key per token the user means to create, so a retried Create is not a second token.
@@ -374,12 +374,12 @@ function TokensSection({ onUnauthorized }: { onUnauthorized: () => void }) {
       .then((page) => {
         setTokens((current) => appendTokens(current, page.results));
         setCursor(cursorFrom(page.next));
-        setListState("ready");
+        setList({ state: "ready" });
       })
       .catch((caught: unknown) => {
         if (controller.signal.aborted) return;
-        fail(caught, "Could not load your API tokens.");
-        setListState("error");
+        if (isUnauthorized(caught)) unauthorized.current();
+        else setList({ state: "error", message: tokenErrorMessage(caught, "Could not load your API tokens.") });
       });
     return () => controller.abort();
   }, []);
@@ -486,17 +486,9 @@ function TokensSection({ onUnauthorized }: { onUnauthorized: () => void }) {
         </button>
       </form>
       {created && <NewToken key={created.id} created={created} onDone={dismissSecret} />}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <p className="visually-hidden" role="status">
-        {announcement}
-      </p>
-      {listState === "loading" && <p className="muted">Loading your tokens…</p>}
-      {listState === "ready" && tokens.length === 0 && <p className="muted">No API tokens yet.</p>}
-      {listState !== "loading" && (
+      <ListMessages load={list} error={error} status={announcement} loadingText="Loading your tokens…" />
+      {list.state === "ready" && tokens.length === 0 && <p className="muted">No API tokens yet.</p>}
+      {list.state !== "loading" && (
         <ul className="token-list" aria-label="API tokens">
           {tokens.map((token) => (
             <TokenItem
