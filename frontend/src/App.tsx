@@ -46,6 +46,8 @@ function ScreenLoading() {
 
 /** How often the copy is refreshed from the changes feed while the app is online and visible. */
 export const PULL_EVERY_MS = 60_000;
+/** How soon a claim of the device's stores that failed is tried again. */
+const CLAIM_RETRY_MS = 10_000;
 
 type AuthState =
   | { state: "checking" }
@@ -176,12 +178,22 @@ function useOfflineSync(userId: number | string, onUnauthorized: () => void) {
   useEffect(() => {
     let stops: (() => void)[] = [];
     let stopped = false;
+    let retry: number | undefined;
     // The stores become this account's first. Only then do the page's replay and the service
     // worker's Background Sync start: the worker sends the queue with the CSRF token the page
-    // stores here, so it never sends one account's saves with another's session.
-    void claimDevice(userId).then(() => {
-      if (!stopped) stops = [startSync(), startBackgroundSync()];
-    });
+    // stores here, so it never sends one account's saves with another's session. A claim that
+    // failed (a full disk) is tried again; until then nothing is sent.
+    const claim = () => {
+      claimDevice(userId).then(
+        () => {
+          if (!stopped) stops = [startSync(), startBackgroundSync()];
+        },
+        () => {
+          if (!stopped) retry = window.setTimeout(claim, CLAIM_RETRY_MS);
+        },
+      );
+    };
+    claim();
     const timer = window.setInterval(() => {
       if (navigator.onLine && document.visibilityState === "visible") void syncSoon().catch(() => undefined);
     }, PULL_EVERY_MS);
@@ -193,6 +205,7 @@ function useOfflineSync(userId: number | string, onUnauthorized: () => void) {
     });
     return () => {
       stopped = true;
+      window.clearTimeout(retry);
       for (const stop of stops) stop();
       window.clearInterval(timer);
       unflush();

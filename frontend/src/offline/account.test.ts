@@ -5,7 +5,7 @@ import { claimDevice, forgetCopy } from "./account";
 import { putInCopy, readCopy } from "./copy";
 import { loadDraft, saveDraft } from "./drafts";
 import { DB_NAME, closeOfflineDb, offlineDb } from "./db";
-import { claimEntry, enqueueCreate, listEntries, markEntry } from "./queue";
+import { claimEntry, enqueueCreate, listEntries, markEntry, settleEntry } from "./queue";
 import { rememberCsrfToken, workerCsrfToken } from "./workerApi";
 
 beforeEach(freshOfflineState);
@@ -53,6 +53,32 @@ describe("claimDevice", () => {
     expect((await listEntries()).map((entry) => entry.payload)).toEqual([{ content: "Two's", kind: "note" }]);
     await claimDevice(1); // parked again, back again: once each, not twice
     expect(await listEntries()).toHaveLength(2);
+  });
+
+  it("keeps a save that reached the server as another account signed in out of that one's copy", async () => {
+    await claimDevice(1);
+    const sending = await enqueueCreate({ content: "One's, in flight", kind: "note" });
+    await claimEntry(sending.key, Date.now());
+    await claimDevice(2); // parks it mid-send
+
+    await settleEntry(sending, { memory: memory("srv-1", "One's, in flight") });
+
+    expect(await readCopy()).toEqual([]);
+    expect(await listEntries()).toEqual([]);
+  });
+
+  it("acts once for two claims at once, losing no account's saves", async () => {
+    await claimDevice(1);
+    await enqueueCreate({ content: "One's", kind: "note" });
+    await claimDevice(2);
+    await enqueueCreate({ content: "Two's", kind: "note" });
+
+    // Two tabs starting together (or React's double effect) as account 1 signs in again.
+    expect((await Promise.all([claimDevice(1), claimDevice(1)])).sort()).toEqual([false, true]);
+
+    expect((await listEntries()).map((entry) => entry.payload)).toEqual([{ content: "One's", kind: "note" }]);
+    await claimDevice(2);
+    expect((await listEntries()).map((entry) => entry.payload)).toEqual([{ content: "Two's", kind: "note" }]);
   });
 
   it("keeps the saves queued before the database had a place to park them", async () => {

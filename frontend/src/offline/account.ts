@@ -4,7 +4,7 @@
 // other was never saved); saves not yet sent are parked under their account, out of the new
 // one's sight, and come back to the queue when that account signs in here again. Signing out
 // wipes the copy and the drafts (someone else may use this browser next) and keeps the queue.
-import { SESSION_KEY, offlineDb } from "./db";
+import { SESSION_KEY, offlineDb, type OfflineDb } from "./db";
 import { emit } from "./events";
 import { forgetPageHideDrafts } from "./drafts";
 import { forgetHeldEntries } from "./queue";
@@ -12,54 +12,64 @@ import { forgetHeldEntries } from "./queue";
 const OWNER_KEY = "owner";
 
 /** Makes the device's stores `userId`'s. When another account left them, its copy and drafts
- * are wiped, its unsent saves parked, and the saves `userId` left parked here come back.
- * True when the previous account's data left the stores. */
+ * are wiped, its unsent saves parked, and the saves `userId` left parked here come back. All in
+ * one transaction that reads the owner too, so two claims at once (two tabs starting, React's
+ * double effects) act one after the other. True when the previous account's data left the
+ * stores. Rejects when the stores could not be made `userId`'s: nothing may be sent then. */
 export async function claimDevice(userId: number | string): Promise<boolean> {
   const owner = String(userId);
+  let db: OfflineDb;
   try {
-    const db = await offlineDb();
-    const previous = await db.get("meta", OWNER_KEY);
-    if (previous === owner || previous === undefined) {
-      // The same account again; or the first on this device (or a release before owners were
-      // kept): its saves.
-      const tx = db.transaction("meta", "readwrite");
-      await Promise.all([tx.store.put(owner, OWNER_KEY), tx.store.put(crypto.randomUUID(), SESSION_KEY), tx.done]);
-      return false;
-    }
-    const tx = db.transaction(["queue", "memories", "meta", "drafts", "parked"], "readwrite");
-    const queue = tx.objectStore("queue");
-    const parked = tx.objectStore("parked");
-    const [unsent, returning] = await Promise.all([queue.getAll(), parked.get(owner)]);
-    await Promise.all([
-      ...(unsent.length ? [parked.put(unsent, String(previous))] : []),
-      queue.clear(),
-      tx.objectStore("memories").clear(),
-      tx.objectStore("meta").clear(),
-      tx.objectStore("drafts").clear(),
+    db = await offlineDb();
+  } catch {
+    return false; // no IndexedDB here at all: no queue or copy of anyone's to protect
+  }
+  const tx = db.transaction(["queue", "memories", "meta", "drafts", "parked"], "readwrite");
+  const queue = tx.objectStore("queue");
+  const meta = tx.objectStore("meta");
+  const parked = tx.objectStore("parked");
+  const work: Promise<unknown>[] = [tx.done];
+  const run = <T>(request: Promise<T>): Promise<T> => {
+    request.catch(() => undefined); // an abort rejects every request; tx.done reports it
+    work.push(request);
+    return request;
+  };
+  const previous = await run(meta.get(OWNER_KEY));
+  const switched = previous !== undefined && previous !== owner;
+  if (switched) {
+    const [unsent, returning, alreadyParked] = await Promise.all([
+      run(queue.getAll()),
+      run(parked.get(owner)),
+      run(parked.get(String(previous))),
     ]);
+    if (unsent.length) run(parked.put([...(alreadyParked ?? []), ...unsent], String(previous)));
+    for (const store of ["queue", "memories", "meta", "drafts"] as const) run(tx.objectStore(store).clear());
     // A replay's claim or backoff from the account's last session means nothing now: each save
     // goes with this sign-in's replay (one that needs attention still waits for the user).
-    const restored = (returning ?? []).map((entry) => ({
-      ...entry,
-      state: entry.state === "syncing" ? ("waiting" as const) : entry.state,
-      claimed_at: null,
-      next_attempt_at: 0,
-    }));
-    await Promise.all([
-      ...restored.map((entry) => queue.put(entry)),
-      ...(returning ? [parked.delete(owner)] : []),
-      tx.objectStore("meta").put(owner, OWNER_KEY),
-      tx.objectStore("meta").put(crypto.randomUUID(), SESSION_KEY),
-      tx.done,
-    ]);
+    for (const entry of returning ?? []) {
+      run(
+        queue.put({
+          ...entry,
+          state: entry.state === "syncing" ? "waiting" : entry.state,
+          claimed_at: null,
+          next_attempt_at: 0,
+        }),
+      );
+    }
+    if (returning) run(parked.delete(owner));
+  }
+  // The same account again, the first on this device (or a release before owners were kept):
+  // its saves. Each start is a new session (copy.ts: a pull writes only within its own).
+  run(meta.put(owner, OWNER_KEY));
+  run(meta.put(crypto.randomUUID(), SESSION_KEY));
+  await Promise.all(work);
+  if (switched) {
     forgetHeldEntries();
     forgetPageHideDrafts();
     emit({ type: "queue" });
     emit({ type: "copy" });
-    return true;
-  } catch {
-    return false;
   }
+  return switched;
 }
 
 /** Signing out: the copy, its cursor, the session and the drafts go; the queue stays for this

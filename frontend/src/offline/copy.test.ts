@@ -7,7 +7,10 @@ import { CURSOR_KEY, getFromCopy, lastSyncAt, pullChanges, readCopy } from "./co
 import { offlineDb } from "./db";
 import { enqueueCreate, enqueueDelete, enqueueUpdate, markEntry } from "./queue";
 
-beforeEach(freshOfflineState);
+beforeEach(async () => {
+  await freshOfflineState();
+  await claimDevice(1); // signed in: a pull writes only within a session
+});
 afterEach(() => {
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
@@ -73,6 +76,15 @@ describe("pulling the changes feed", () => {
     expect(await pull).toEqual({ changed: 1, deleted: 0, full: true });
     expect(await copyIds()).toEqual([]); // page 1 went with the session; page 2 never came
     expect(await (await offlineDb()).get("meta", CURSOR_KEY)).toBeUndefined();
+  });
+
+  it("pulls nothing while nobody is signed in", async () => {
+    await forgetCopy(); // signed out (a pull the service worker starts then, say)
+    const calls = feed(page([memory("a", "A")], "c1"));
+
+    expect(await pullChanges(api)).toEqual({ changed: 0, deleted: 0, full: false });
+    expect(calls).toEqual([]);
+    expect(await copyIds()).toEqual([]);
   });
 
   it("goes on from the stored cursor and applies deletions", async () => {

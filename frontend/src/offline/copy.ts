@@ -32,12 +32,13 @@ export interface PullResult {
 
 /** Brings the copy up to date with the server: pages of the changes feed since the stored
  * cursor, each upserted by id (keeping the higher version) with its deletions; a 410
- * `cursor_expired` starts over without a cursor and replaces the copy. It stops without
- * writing once the device's session is no longer the one it began in (a sign-out, another
- * sign-in). */
+ * `cursor_expired` starts over without a cursor and replaces the copy. Only within a session
+ * (offline/account.ts): none, none is pulled (signed out); it stops without writing once the
+ * device's session is no longer the one it began in (a sign-out, another sign-in). */
 export async function pullChanges(api: ChangesApi, signal?: AbortSignal): Promise<PullResult> {
   const db = await offlineDb();
   const session = await db.get("meta", SESSION_KEY);
+  if (session === undefined) return { changed: 0, deleted: 0, full: false }; // nobody signed in
   let cursor = (await db.get("meta", CURSOR_KEY)) as string | undefined;
   let full = !cursor;
   let restarted = false;

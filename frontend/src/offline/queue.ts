@@ -432,7 +432,7 @@ export async function settleEntry(entry: QueueEntry, { memory }: Settled): Promi
           base: other.base ?? editableOf(memory),
         }
       : other;
-  held.delete(entry.key);
+  const wasHeld = held.delete(entry.key);
   for (const [key, other] of held) held.set(key, rebase(other));
   try {
     const db = await offlineDb();
@@ -441,11 +441,18 @@ export async function settleEntry(entry: QueueEntry, { memory }: Settled): Promi
     const memories = tx.objectStore("memories");
     // Every request is watched from the start: an abort rejects them all, maybe mid-way.
     const work: Promise<unknown>[] = [];
-    const watch = (promise: Promise<unknown>) => {
+    const watch = <T>(promise: Promise<T>): Promise<T> => {
       promise.catch(() => undefined);
       work.push(promise);
+      return promise;
     };
     watch(tx.done);
+    if (!wasHeld && (await watch(queue.get(entry.key))) === undefined) {
+      // It left the queue while it was being sent: parked with its account when another signed
+      // in (the copy is that one's now), or settled by another tab. The next pull has it.
+      await Promise.all(work);
+      return;
+    }
     watch(queue.delete(entry.key));
     if (entry.operation === "create" && memory) {
       watch(memories.delete(entry.memoryId));

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Memory } from "../api/client";
 import { json, memory, problem, stubFetch, versionConflict, type Call } from "../test/helpers";
 import { clock, deferred, fillStorage, freshOfflineState } from "../test/offline";
+import { claimDevice } from "./account";
 import { getFromCopy, readCopy } from "./copy";
 import { offlineDb } from "./db";
 import { subscribe, type OfflineEvent } from "./events";
@@ -9,7 +10,10 @@ import { claimEntry, enqueueCreate, enqueueDelete, enqueueUpdate, fix, discard, 
 import { BACKOFF_CAP_MS, backoffDelay, replay, startSync, syncNow, type Locks } from "./sync";
 
 const unsubscribes: (() => void)[] = [];
-beforeEach(freshOfflineState);
+beforeEach(async () => {
+  await freshOfflineState();
+  await claimDevice(1); // signed in: a pull writes only within a session
+});
 afterEach(() => {
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
@@ -498,13 +502,14 @@ describe("the triggers", () => {
     await vi.waitFor(() => expect(writes(calls)).toHaveLength(1)); // the first run, held
     const queuedBefore = syncNow({ locks: null, pull: false });
     stop(); // signed out while it waited
-    const nextSession = syncNow({ locks: null, pull: false });
+    const stopNext = startSync({ locks: null, pull: false }); // the next session starts
     await enqueueCreate({ content: "two" });
     gate.resolve();
 
     expect((await queuedBefore).status).toBe("signed-out");
-    expect((await nextSession).sent).toBe(1);
-    expect(writes(calls).map((call) => (call.body as { content: string }).content)).toEqual(["one", "two"]);
+    const contents = () => writes(calls).map((call) => (call.body as { content: string }).content);
+    await vi.waitFor(() => expect(contents()).toEqual(["one", "two"])); // by the next session's run
+    stopNext();
   });
 
   it("on Sync now sends what backs off, then pulls the server's changes", async () => {
