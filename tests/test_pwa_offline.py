@@ -3,7 +3,8 @@ must show" 1, 4 and 5): saves made offline survive a reload and reach the server
 also when the tab is closed mid-replay; an offline edit of a memory changed on the server
 meanwhile opens "Edit conflict", one that met only enrichment merges by itself; a nearly full
 or full storage is said, and a save the disk refused still reaches the server; saves one
-account left unsent when another signed in reach their own account when it signs in again.
+account left unsent when another signed in reach their own account when it signs in again, and
+so does a save made in a tab whose session another tab replaced.
 
 Cutting the network: `context.set_offline(True)` alone does not stop the service worker's
 fetches, so every /api/ request is also routed to abort (and unrouted to come back)."""
@@ -17,6 +18,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from accounts.tests.factories import UserFactory
 from core.models import IdempotencyKey
 from memories.enrichment import ClaimedMemory, EnrichmentResult, memories_enrichment_apply
 from memories.models import Memory
@@ -503,3 +505,28 @@ def test_saves_left_unsent_when_another_account_signs_in_reach_their_own_account
     item = memories(page).get_by_role("listitem").filter(has_text=TEXTS[0])
     expect(item).not_to_contain_text(PENDING)
     assert server_texts(second) == [TEXTS[1]]
+
+
+def test_a_save_made_in_a_tab_of_an_account_another_tab_replaced_goes_to_its_own_account(
+    gunicorn_server, page
+):
+    first = sign_up(page, gunicorn_server)
+    second = UserFactory(email=f"second-{first}", password="another long passphrase")
+    # Another tab of this browser signs in as `second`: the one session cookie is second's now.
+    signed_in = page.context.request.post(
+        f"{gunicorn_server}/api/v1/auth/login",
+        data={"email": second.email, "password": "another long passphrase"},
+    )
+    assert signed_in.ok, signed_in.text()
+
+    # This tab still shows `first`, and saves: the server refuses it for second's session.
+    page.get_by_role("textbox", name="Memory").fill(TEXTS[0])
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Sign in").wait_for()  # told the session is another's
+    assert server_texts(second.email) == []
+
+    page.get_by_label("Email").fill(first)
+    page.get_by_label("Password").fill("a long and unusual passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_exactly(first, [TEXTS[0]])
+    assert server_texts(second.email) == []

@@ -29,6 +29,7 @@ from accounts.api.serializers import (
 )
 from accounts.authentication import signed_in_user
 from accounts.models import ApiToken, User
+from accounts.permissions import ActsForTheNamedAccount
 from accounts.selectors import token_list
 from accounts.services import (
     EmailTaken,
@@ -176,7 +177,8 @@ class LoginView(APIView):
 
 
 class LogoutView(IdempotencyMixin, APIView):
-    permission_classes = [AllowAny]
+    # Anyone may end their session; one made for a named account ends only that one's.
+    permission_classes = [AllowAny, ActsForTheNamedAccount]
 
     @extend_schema(
         operation_id="auth_logout",

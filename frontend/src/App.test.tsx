@@ -249,6 +249,7 @@ describe("App", () => {
     expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
     const session = calls.slice(asked).filter((call) => /\/(me|auth\/logout)$/.test(call.url));
     expect(session.map((call) => call.url)).toEqual(["/api/v1/auth/logout"]); // not /me
+    expect(session[0]?.headers.get("X-Account-Id")).toBe(String(me.id)); // only that one's
     online.unmount();
 
     start(); // the session ended: the next start asks the server as always

@@ -1,6 +1,6 @@
-import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Navigate, Route, Routes } from "react-router";
-import { ApiError, api, type User } from "./api/client";
+import { ApiError, actFor, api, type User } from "./api/client";
 import { AppShell } from "./components/AppShell";
 import { MemoriesScreen } from "./screens/MemoriesScreen";
 import { NotFound } from "./screens/NotFound";
@@ -58,41 +58,65 @@ type AuthState =
 export function App() {
   const [session, setSession] = useState<AuthState>({ state: "checking" });
   const [signingOut, setSigningOut] = useState(false);
+  const signedInAs = useRef<number | null>(null);
 
-  const check = useCallback((signal?: AbortSignal) => {
-    if (signOutOwed()) {
-      // The last sign-out had no network: its session ends now, whoever opens the app next.
-      api
-        .logout()
-        .then(() => signOutPaid(), () => undefined)
-        .finally(() => {
-          if (!signal?.aborted) setSession({ state: "signed-out" });
-        });
-      return;
-    }
-    api
-      .me(signal)
-      .then((user) => {
-        rememberUser(user);
-        setSession({ state: "signed-in", user });
-      })
-      .catch((caught: unknown) => {
-        if (signal?.aborted) return;
-        const known = rememberedUser();
-        if (caught instanceof ApiError && (caught.status === 401 || caught.status === 403)) {
-          forgetUser();
-          setSession({ state: "signed-out" });
-        } else if (known && caught instanceof ApiError && caught.status === 0) {
-          // No network: the app opens on the device's copy; the server decides when it is back.
-          setSession({ state: "signed-in", user: known });
-        } else {
-          setSession({
-            state: "error",
-            message: caught instanceof ApiError ? caught.detail : "Could not reach the server.",
-          });
-        }
-      });
+  // Every request of the page names the signed-in account (client.ts actFor), set before the
+  // signed-in screens render and make their first requests.
+  const enter = useCallback((user: User) => {
+    actFor(user.id);
+    signedInAs.current = user.id;
+    setSession({ state: "signed-in", user });
   }, []);
+  const leave = useCallback(() => {
+    actFor(null);
+    signedInAs.current = null;
+    setSession({ state: "signed-out" });
+  }, []);
+
+  const check = useCallback(
+    (signal?: AbortSignal) => {
+      const owed = signOutOwed();
+      if (owed !== null) {
+        // The last sign-out had no network: that account's session ends now, whoever opens the
+        // app next. A 401: it is no longer that account's session (ended, or another signed in).
+        api
+          .logout(owed)
+          .then(
+            () => signOutPaid(),
+            (caught: unknown) => {
+              if (caught instanceof ApiError && caught.status === 401) signOutPaid();
+            },
+          )
+          .finally(() => {
+            if (!signal?.aborted) leave();
+          });
+        return;
+      }
+      api
+        .me(signal)
+        .then((user) => {
+          rememberUser(user);
+          enter(user);
+        })
+        .catch((caught: unknown) => {
+          if (signal?.aborted) return;
+          const known = rememberedUser();
+          if (caught instanceof ApiError && (caught.status === 401 || caught.status === 403)) {
+            forgetUser();
+            leave();
+          } else if (known && caught instanceof ApiError && caught.status === 0) {
+            // No network: the app opens on the device's copy; the server decides when it is back.
+            enter(known);
+          } else {
+            setSession({
+              state: "error",
+              message: caught instanceof ApiError ? caught.detail : "Could not reach the server.",
+            });
+          }
+        });
+    },
+    [enter, leave],
+  );
 
   useEffect(() => {
     const controller = new AbortController();
@@ -100,29 +124,37 @@ export function App() {
     return () => controller.abort();
   }, [check]);
 
+  // The server said this session is not (or no longer) the account's: signed out here. The
+  // account remembered on the device goes only if it is this one (another tab may have signed
+  // in as someone else).
   const signedOut = useCallback(() => {
-    forgetUser();
-    setSession({ state: "signed-out" });
-  }, []);
-  const setUser = useCallback((user: User) => {
-    signOutPaid(); // signing in replaced whatever session the server still had
-    rememberUser(user);
-    setSession({ state: "signed-in", user });
-  }, []);
+    forgetUser(signedInAs.current);
+    leave();
+  }, [leave]);
+  const setUser = useCallback(
+    (user: User) => {
+      signOutPaid(); // signing in replaced whatever session the server still had
+      rememberUser(user);
+      enter(user);
+    },
+    [enter],
+  );
 
   async function signOut() {
     setSigningOut(true);
+    const leaving = signedInAs.current;
     try {
       await api.logout();
-    } catch {
-      // Signed out on this device either way; the server's session may live on (no network, a
-      // stale CSRF token): the app ends it when it next starts.
-      oweSignOut();
+    } catch (caught) {
+      // Signed out on this device either way. With no answer (or an error) the server's session
+      // may live on: the app ends it when it next starts. A 401: not this account's session
+      // any more (another tab signed in), which is not this tab's to end.
+      if (!(caught instanceof ApiError && caught.status === 401) && leaving !== null) oweSignOut(leaving);
     } finally {
-      forgetUser();
-      await forgetCopy();
+      forgetUser(leaving);
+      await forgetCopy(leaving);
       setSigningOut(false);
-      setSession({ state: "signed-out" });
+      leave();
     }
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError, api, cursorFrom, readCookie, request } from "./client";
+import { ApiError, actFor, api, cursorFrom, readCookie, request } from "./client";
 import { clearCookies, json, memory, problem, stubFetch } from "../test/helpers";
 
 const saved = {
@@ -45,6 +45,17 @@ describe("request", () => {
     expect(call.init.credentials).toBe("same-origin");
     expect(call.headers.has("X-CSRFToken")).toBe(false);
     expect(call.url).toBe("/api/v1/memories");
+  });
+
+  it("names the account the page acts for in X-Account-Id once signed in, and none after", async () => {
+    const calls = stubFetch(() => json({ results: [], next: null }));
+    await api.listMemories();
+    actFor(7);
+    await api.listMemories();
+    await api.logout("9"); // an owed sign-out names the account it is owed for
+    actFor(null);
+    await api.listMemories();
+    expect(calls.map((call) => call.headers.get("X-Account-Id"))).toEqual([null, "7", "9", null]);
   });
 
   it("parses an application/problem+json error into an ApiError", async () => {

@@ -77,6 +77,8 @@ export class ApiError extends Error {
   }
 }
 
+/** The header naming the account a request is made for (docs/api.md). */
+export const ACCOUNT_HEADER = "X-Account-Id";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** The value of a cookie, or "" when it is not set. */
@@ -147,10 +149,27 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** The account this page acts for, named in every request (`X-Account-Id`) once signed in: a
+ * session another tab signed in as someone else is then refused (401 `account_changed`)
+ * rather than used for this account's saves and screens. */
+let actingFor: string | null = null;
+
+/** The account the page acts for (its id as text), or null (signed out, or the worker). */
+export function actingAccount(): string | null {
+  return actingFor;
+}
+
+/** Sets (or, with null, clears) the account the page's requests are made for. */
+export function actFor(accountId: number | string | null): void {
+  actingFor = accountId === null ? null : String(accountId);
+}
+
 /** Sends a request to the API and returns its JSON body (or null for 204). */
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = (options.method ?? "GET").toUpperCase();
-  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (actingFor !== null) headers[ACCOUNT_HEADER] = actingFor;
+  Object.assign(headers, options.headers);
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (UNSAFE.has(method)) {
     const token = readCookie("csrftoken");
@@ -214,7 +233,12 @@ export const api = {
     return api.login(credentials);
   },
 
-  logout: () => request<null>("/api/v1/auth/logout", { method: "POST" }),
+  /** Ends the session; `accountId`: only if it is that account's (an owed sign-out). */
+  logout: (accountId?: string) =>
+    request<null>("/api/v1/auth/logout", {
+      method: "POST",
+      headers: accountId === undefined ? undefined : { [ACCOUNT_HEADER]: accountId },
+    }),
 
   listMemories: (cursor?: string | null, signal?: AbortSignal) => {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";

@@ -49,25 +49,30 @@ export function rememberedUser(storage: Storage = localStorage): User | null {
   }
 }
 
-export function forgetUser(storage: Storage = localStorage): void {
+/** Forgets the account remembered on this device; with `onlyId`, only if it is that one (a tab
+ * signed out because another tab signed in as someone else leaves that one remembered). */
+export function forgetUser(onlyId: number | null = null, storage: Storage = localStorage): void {
+  if (onlyId !== null && rememberedUser(storage)?.id !== onlyId) return;
   storage.removeItem(SIGNED_IN);
 }
 
 const SIGN_OUT_OWED = "mc:sign-out-owed";
 
-/** Signing out without a network cannot end the server's session: remembered here, so the app
- * ends it before anything else when it next starts, and the next person to open the app on this
- * browser is not signed in as the one who left. */
-export function oweSignOut(storage: Storage = localStorage): void {
+/** Signing out without a network cannot end the server's session: remembered here, with the
+ * account it is owed for, so the app ends that account's session before anything else when it
+ * next starts, and the next person to open the app on this browser is not signed in as the one
+ * who left. */
+export function oweSignOut(accountId: number, storage: Storage = localStorage): void {
   try {
-    storage.setItem(SIGN_OUT_OWED, "1");
+    storage.setItem(SIGN_OUT_OWED, String(accountId));
   } catch {
     // A full storage: the server's session then ends when it expires or someone signs in.
   }
 }
 
-export function signOutOwed(storage: Storage = localStorage): boolean {
-  return storage.getItem(SIGN_OUT_OWED) !== null;
+/** The account whose sign-out is owed, or null. */
+export function signOutOwed(storage: Storage = localStorage): string | null {
+  return storage.getItem(SIGN_OUT_OWED);
 }
 
 export function signOutPaid(storage: Storage = localStorage): void {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { freshOfflineState } from "../test/offline";
+import { actFor } from "../api/client";
 import { memory } from "../test/helpers";
 import { claimDevice, forgetCopy } from "./account";
 import { putInCopy, readCopy } from "./copy";
@@ -65,6 +66,23 @@ describe("claimDevice", () => {
 
     expect(await readCopy()).toEqual([]);
     expect(await listEntries()).toEqual([]);
+  });
+
+  it("parks a save a tab of the account that left makes after another account signed in", async () => {
+    await claimDevice(1);
+    await claimDevice(2); // another tab signed in as account 2
+    actFor(1); // this tab still shows account 1
+    try {
+      await enqueueCreate({ content: "One's, saved in the old tab", kind: "note" });
+    } finally {
+      actFor(null);
+    }
+    expect(await listEntries()).toEqual([]); // not in account 2's queue
+
+    await claimDevice(1);
+    expect((await listEntries()).map((entry) => entry.payload)).toEqual([
+      { content: "One's, saved in the old tab", kind: "note" },
+    ]);
   });
 
   it("acts once for two claims at once, losing no account's saves", async () => {

@@ -4,12 +4,10 @@
 // other was never saved); saves not yet sent are parked under their account, out of the new
 // one's sight, and come back to the queue when that account signs in here again. Signing out
 // wipes the copy and the drafts (someone else may use this browser next) and keeps the queue.
-import { SESSION_KEY, offlineDb, type OfflineDb } from "./db";
+import { OWNER_KEY, SESSION_KEY, offlineDb, type OfflineDb } from "./db";
 import { emit } from "./events";
 import { forgetPageHideDrafts } from "./drafts";
 import { forgetHeldEntries } from "./queue";
-
-const OWNER_KEY = "owner";
 
 /** Makes the device's stores `userId`'s. When another account left them, its copy and drafts
  * are wiped, its unsent saves parked, and the saves `userId` left parked here come back. All in
@@ -72,14 +70,29 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
   return switched;
 }
 
+/** The account whose stores these are (its id as text), or null. */
+export async function deviceOwner(): Promise<string | null> {
+  try {
+    const owner = await (await offlineDb()).get("meta", OWNER_KEY);
+    return typeof owner === "string" ? owner : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Signing out: the copy, its cursor, the session and the drafts go; the queue stays for this
- * account. */
-export async function forgetCopy(): Promise<void> {
+ * account. With `accountId`, only while the stores are that account's (a tab signing out after
+ * another tab signed in as someone else leaves that one's stores alone). */
+export async function forgetCopy(accountId: number | null = null): Promise<void> {
   try {
     const db = await offlineDb();
     const tx = db.transaction(["memories", "meta", "drafts"], "readwrite");
     const meta = tx.objectStore("meta");
     const owner = await meta.get(OWNER_KEY);
+    if (accountId !== null && owner !== undefined && owner !== String(accountId)) {
+      await tx.done;
+      return;
+    }
     await Promise.all([
       tx.objectStore("memories").clear(),
       tx.objectStore("drafts").clear(),

@@ -8,6 +8,8 @@ import type { Memory, MemoryChanges, QueuedCreate } from "../api/client";
 import type { Editable } from "../lib/merge";
 
 export const DB_NAME = "memory-connector";
+/** The `meta` key of the account whose stores these are (offline/account.ts). */
+export const OWNER_KEY = "owner";
 /** The `meta` key of the signed-in session on this device: a new value at each start and
  * sign-in (offline/account.ts), none once signed out. A pull writes only while it is the one
  * the pull began in, so a pull still running at sign-out cannot bring the copy back. */

@@ -6,9 +6,10 @@
 // `held`, are listed, counted and replayed exactly like stored ones (a held copy of an entry
 // wins over its stored copy), a "storage-full" notice lets the UI say so, and every later
 // write tries to move them into IndexedDB. Only this module and sync.ts change the queue.
-import type { Memory, MemoryChanges, QueuedCreate } from "../api/client";
+import { actingAccount, type Memory, type MemoryChanges, type QueuedCreate } from "../api/client";
 import { editableOf, type Editable } from "../lib/merge";
 import {
+  OWNER_KEY,
   isQuotaError,
   offlineDb,
   upsertCopyRow,
@@ -200,13 +201,23 @@ async function storeNew(entry: QueueEntry): Promise<boolean> {
     lastSeq = entry.seq;
     return false;
   }
-  const tx = db.transaction("queue", "readwrite");
+  const tx = db.transaction(["queue", "meta", "parked"], "readwrite");
+  const queue = tx.objectStore("queue");
   const pending: Promise<unknown>[] = [tx.done];
   try {
-    const last = await tx.store.index("seq").openCursor(null, "prev");
+    const last = await queue.index("seq").openCursor(null, "prev");
     entry.seq = Math.max(entry.seq, (last?.value.seq ?? 0) + 1);
     lastSeq = entry.seq;
-    pending.push(tx.store.put(entry));
+    const acting = actingAccount();
+    const owner = acting === null ? undefined : await tx.objectStore("meta").get(OWNER_KEY);
+    if (acting !== null && owner !== undefined && owner !== acting) {
+      // Another account signed in in another tab: the queue is that one's now. This save is
+      // the acting account's: it waits parked for that account's next sign-in here.
+      const parked = tx.objectStore("parked");
+      pending.push(parked.put([...((await parked.get(acting)) ?? []), entry], acting));
+    } else {
+      pending.push(queue.put(entry));
+    }
     await Promise.all(pending);
     return true;
   } catch (error) {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
 import { json, problem } from "../test/helpers";
 import { freshOfflineState } from "../test/offline";
+import { claimDevice } from "./account";
 import { offlineDb } from "./db";
 import { enqueueCreate } from "./queue";
 import {
@@ -68,6 +69,18 @@ describe("workerApi", () => {
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe("/api/v1/memories");
     expect((init.headers as Record<string, string>)["X-CSRFToken"]).toBe("abc");
+  });
+
+  it("names the account whose queue it sends: the device's owner", async () => {
+    const fetch = vi.fn(async () => json({ id: "m1", version: 1, content: "x" }, 201));
+    const send = () => workerApi({ fetch, csrfToken: async () => "abc" }).createMemory({ content: "x" }, "k1");
+    await send(); // nobody's stores yet: no header
+    await claimDevice(42);
+    await send();
+    const named = fetch.mock.calls.map(
+      (call) => ((call as unknown as [string, RequestInit])[1].headers as Record<string, string>)["X-Account-Id"],
+    );
+    expect(named).toEqual([undefined, "42"]);
   });
 
   it("raises the page's ApiError: a 412 with the server's copy, Retry-After, a network failure", async () => {

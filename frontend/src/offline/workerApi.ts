@@ -13,6 +13,7 @@
 // token is reported as "signed out" (401): the replay then stops and leaves every save waiting
 // for the page, rather than parking it as "needs attention".
 import {
+  ACCOUNT_HEADER,
   answerOf,
   ApiError,
   readCookie,
@@ -23,6 +24,7 @@ import {
   type MemorySave,
   type QueuedCreate,
 } from "../api/client";
+import { deviceOwner } from "./account";
 import type { ChangesApi } from "./copy";
 import { offlineDb } from "./db";
 import { subscribe } from "./events";
@@ -44,6 +46,8 @@ export interface ApiRequest {
 export interface BuildOptions {
   /** X-CSRFToken for unsafe methods ("" to send none). */
   csrfToken: string;
+  /** X-Account-Id: the account whose queue this is (none: not sent). */
+  account?: string | null;
   /** The site's origin: a worker resolves "/api/…" against it. */
   origin?: string;
 }
@@ -51,11 +55,12 @@ export interface BuildOptions {
 function build(
   method: string,
   path: string,
-  { csrfToken, origin }: BuildOptions,
+  { csrfToken, origin, account }: BuildOptions,
   body?: unknown,
   extra: Record<string, string> = {},
 ): ApiRequest {
   const headers: Record<string, string> = { Accept: "application/json", ...extra };
+  if (account) headers[ACCOUNT_HEADER] = account;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["X-CSRFToken"] = csrfToken;
   return {
@@ -105,6 +110,8 @@ export interface WorkerApiOptions {
   fetch?: typeof fetch;
   /** The CSRF token to send (default: the one the page stored). */
   csrfToken?: () => Promise<string>;
+  /** The account the queue belongs to (default: the device's owner, offline/account.ts). */
+  account?: () => Promise<string | null>;
   origin?: string;
 }
 
@@ -112,10 +119,13 @@ export interface WorkerApiOptions {
 export function workerApi(options: WorkerApiOptions = {}): SyncApi & ChangesApi {
   const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const token = options.csrfToken ?? workerCsrfToken;
+  const account = options.account ?? deviceOwner;
   const origin = options.origin;
 
+  // Each request names the account whose queue it sends: with another account's session (signed
+  // in in a tab since), the server refuses it (401 account_changed) and the replay stops.
   async function call<T>(make: (build: BuildOptions) => ApiRequest, signal?: AbortSignal): Promise<T> {
-    const { url, init } = make({ csrfToken: await token(), origin });
+    const { url, init } = make({ csrfToken: await token(), origin, account: await account() });
     return answerOf<T>(send(url, { ...init, signal }), errorFrom);
   }
 
