@@ -3,7 +3,7 @@
 // queue and enters the copy in one transaction), and a transaction cannot span databases.
 // The schema is versioned so a later release can add stores or indexes in `upgrade` without
 // losing a queued save; never delete or rename a store in an upgrade.
-import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from "idb";
 import type { Memory, MemoryChanges, QueuedCreate } from "../api/client";
 import type { Editable } from "../lib/merge";
 
@@ -90,32 +90,51 @@ let opening: Promise<OfflineDb> | null = null;
 export function offlineDb(): Promise<OfflineDb> {
   if (!opening) {
     opening = openDB<OfflineSchema>(DB_NAME, DB_VERSION, {
-      upgrade(db, oldVersion, _newVersion, tx) {
-        if (oldVersion < 1) {
-          const queue = db.createObjectStore("queue", { keyPath: "key" });
-          queue.createIndex("seq", "seq", { unique: true });
-          const memories = db.createObjectStore("memories", { keyPath: "id" });
-          memories.createIndex("created_at", "created_at");
-          db.createObjectStore("meta");
-          db.createObjectStore("drafts", { keyPath: "id" });
-        }
-        if (oldVersion < 2) {
-          // A sent create rebases the later saves of its memory: found by index, not by
-          // reading the whole queue (500 queued saves cost 9 ms each that way).
-          tx.objectStore("queue").createIndex("memoryId", "memoryId");
-        }
-        if (oldVersion < 3) db.createObjectStore("parked");
-      },
+      upgrade: upgradeSchema,
       blocking() {
         // A newer version of the app wants to upgrade: let it, and open again when next asked.
         void closeOfflineDb();
       },
+    }).catch((error: unknown) => {
+      // A newer release in another tab upgraded the database: stores are only ever added
+      // (upgradeSchema), so this page's code works on it as it is. Open whatever version is there
+      // rather than hold every save in memory until this tab is reloaded.
+      if (!(error instanceof DOMException && error.name === "VersionError")) throw error;
+      return openDB<OfflineSchema>(DB_NAME, undefined, {
+        blocking() {
+          void closeOfflineDb();
+        },
+      });
     });
     opening.catch(() => {
       opening = null;
     });
   }
   return opening;
+}
+
+/** The schema, version by version. Stores and indexes are only ever added, never deleted or
+ * renamed: a page of an older release can keep using a database a newer one upgraded. */
+function upgradeSchema(
+  db: IDBPDatabase<OfflineSchema>,
+  oldVersion: number,
+  _newVersion: number | null,
+  tx: IDBPTransaction<OfflineSchema, ArrayLike<StoreNames<OfflineSchema>>, "versionchange">,
+): void {
+  if (oldVersion < 1) {
+    const queue = db.createObjectStore("queue", { keyPath: "key" });
+    queue.createIndex("seq", "seq", { unique: true });
+    const memories = db.createObjectStore("memories", { keyPath: "id" });
+    memories.createIndex("created_at", "created_at");
+    db.createObjectStore("meta");
+    db.createObjectStore("drafts", { keyPath: "id" });
+  }
+  if (oldVersion < 2) {
+    // A sent create rebases the later saves of its memory: found by index, not by reading the
+    // whole queue (500 queued saves cost 9 ms each that way).
+    tx.objectStore("queue").createIndex("memoryId", "memoryId");
+  }
+  if (oldVersion < 3) db.createObjectStore("parked");
 }
 
 /** Closes the database; the next `offlineDb()` opens it again (tests, version upgrades). */
