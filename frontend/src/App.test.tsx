@@ -218,12 +218,16 @@ describe("App", () => {
 
   it("ends the server's session at the next start when the sign-out had no network", async () => {
     let network = false;
+    let sessionAlive = true; // the failed sign-out leaves the server's session alive
     const calls = stubFetch((url) => {
       if (url === "/api/v1/auth/logout") {
         if (!network) throw new TypeError("Failed to fetch");
+        sessionAlive = false;
         return new Response(null, { status: 204 });
       }
-      if (url === "/api/v1/me") return json(me); // the session the failed sign-out left alive
+      if (url === "/api/v1/me") {
+        return sessionAlive ? json(me) : problem(401, "not_authenticated", "Authentication credentials were not provided.");
+      }
       return json({ results: [], next: null });
     });
     const start = () =>
@@ -232,28 +236,59 @@ describe("App", () => {
           <App />
         </MemoryRouter>,
       );
+    const sessionCalls = (from: number) =>
+      calls.slice(from).filter((call) => /\/(me|auth\/logout)$/.test(call.url));
     const user = userEvent.setup();
     const first = start();
     await user.click(await screen.findByRole("button", { name: "Sign out" }));
     expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
     first.unmount();
 
-    // Opened again with no network still: not signed in as the one who left.
+    // Opened again with no network still: not signed in as the one who left (/me not asked).
+    let asked = calls.length;
     const offline = start();
     expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
+    expect(sessionCalls(asked).map((call) => call.url)).toEqual(["/api/v1/auth/logout"]);
     offline.unmount();
 
+    // With the network: that account's session ends first, then /me is asked as always.
     network = true;
-    const asked = calls.length;
+    asked = calls.length;
     const online = start();
     expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
-    const session = calls.slice(asked).filter((call) => /\/(me|auth\/logout)$/.test(call.url));
-    expect(session.map((call) => call.url)).toEqual(["/api/v1/auth/logout"]); // not /me
-    expect(session[0]?.headers.get("X-Account-Id")).toBe(String(me.id)); // only that one's
+    await vi.waitFor(() =>
+      expect(sessionCalls(asked).map((call) => call.url)).toEqual(["/api/v1/auth/logout", "/api/v1/me"]),
+    );
+    expect(sessionCalls(asked)[0]?.headers.get("X-Account-Id")).toBe(String(me.id)); // only that one's
+    expect(sessionAlive).toBe(false);
     online.unmount();
 
-    start(); // the session ended: the next start asks the server as always
+    asked = calls.length;
+    start(); // paid: the next start only asks /me
+    expect(await screen.findByRole("button", { name: "Sign in" })).toBeInTheDocument();
+    await vi.waitFor(() => expect(sessionCalls(asked).map((call) => call.url)).toEqual(["/api/v1/me"]));
+  });
+
+  it("opens on the account signed in in another tab when the owed sign-out was for another", async () => {
+    localStorage.setItem("mc:sign-out-owed", "99"); // account 99 signed out here with no network
+    const calls = stubFetch((url, init) => {
+      if (url === "/api/v1/auth/logout") {
+        const named = new Headers(init.headers).get("X-Account-Id");
+        return named === String(me.id)
+          ? new Response(null, { status: 204 })
+          : problem(401, "account_changed", "This session is another account's.");
+      }
+      if (url === "/api/v1/me") return json(me); // another tab signed in as `me` since
+      return json({ results: [], next: null });
+    });
+    render(
+      <MemoryRouter initialEntries={["/"]}>
+        <App />
+      </MemoryRouter>,
+    );
     expect(await screen.findByRole("button", { name: "Sign out" })).toBeInTheDocument();
+    expect(calls.filter((call) => call.url === "/api/v1/auth/logout")).toHaveLength(1);
+    expect(localStorage.getItem("mc:sign-out-owed")).toBeNull();
   });
 
   it("shows the Possible duplicates link only while there are pairs, and opens the screen", async () => {

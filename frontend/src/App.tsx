@@ -79,17 +79,19 @@ export function App() {
       if (owed !== null) {
         // The last sign-out had no network: that account's session ends now, whoever opens the
         // app next. A 401: it is no longer that account's session (ended, or another signed in).
-        api
-          .logout(owed)
-          .then(
-            () => signOutPaid(),
-            (caught: unknown) => {
-              if (caught instanceof ApiError && caught.status === 401) signOutPaid();
-            },
-          )
-          .finally(() => {
-            if (!signal?.aborted) leave();
-          });
+        // Paid, the app asks /me as always (another account may be signed in); not paid (still
+        // no network), it opens on sign in, never as the one who left.
+        api.logout(owed).then(
+          () => paid(),
+          (caught: unknown) => {
+            if (caught instanceof ApiError && caught.status === 401) paid();
+            else if (!signal?.aborted) leave();
+          },
+        );
+        const paid = () => {
+          signOutPaid();
+          if (!signal?.aborted) check(signal);
+        };
         return;
       }
       api

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { freshOfflineState } from "../test/offline";
+import { fillStorage, freshOfflineState } from "../test/offline";
 import { actFor } from "../api/client";
 import { memory } from "../test/helpers";
 import { claimDevice, forgetCopy } from "./account";
 import { putInCopy, readCopy } from "./copy";
 import { loadDraft, saveDraft } from "./drafts";
 import { DB_NAME, closeOfflineDb, offlineDb } from "./db";
-import { claimEntry, enqueueCreate, listEntries, markEntry, settleEntry } from "./queue";
+import { claimEntry, enqueueCreate, flushHeldEntries, listEntries, markEntry, settleEntry } from "./queue";
 import { rememberCsrfToken, workerCsrfToken } from "./workerApi";
 
 beforeEach(freshOfflineState);
@@ -83,6 +83,69 @@ describe("claimDevice", () => {
     expect((await listEntries()).map((entry) => entry.payload)).toEqual([
       { content: "One's, saved in the old tab", kind: "note" },
     ]);
+  });
+
+  it("parks a save the old tab kept in memory (a full disk) once there is room again", async () => {
+    await claimDevice(1);
+    actFor(1);
+    try {
+      const full = fillStorage("throw");
+      await enqueueCreate({ content: "One's, held in memory", kind: "note" });
+      full.mockRestore();
+      await (await offlineDb()).put("meta", "2", "owner"); // another tab claimed it for account 2
+      expect(await flushHeldEntries()).toBe(true);
+    } finally {
+      actFor(null);
+    }
+    expect(await listEntries()).toEqual([]); // never in account 2's queue
+
+    await claimDevice(1);
+    expect((await listEntries()).map((entry) => entry.payload)).toEqual([
+      { content: "One's, held in memory", kind: "note" },
+    ]);
+  });
+
+  it("parks with the rest what this page kept in memory when another account signs in here", async () => {
+    await claimDevice(1);
+    const full = fillStorage("throw");
+    await enqueueCreate({ content: "One's, held in memory", kind: "note" });
+    full.mockRestore();
+
+    await claimDevice(2); // signed out, and account 2 signs in, in this same tab
+    expect(await flushHeldEntries()).toBe(true);
+    expect(await listEntries()).toEqual([]);
+    await claimDevice(1);
+    expect((await listEntries()).map((entry) => entry.payload)).toEqual([
+      { content: "One's, held in memory", kind: "note" },
+    ]);
+  });
+
+  it("brings back parked saves in their order even when their places in it repeat", async () => {
+    await claimDevice(1);
+    await enqueueCreate({ content: "first", kind: "note" });
+    await enqueueCreate({ content: "second", kind: "note" });
+    await claimDevice(2);
+    const db = await offlineDb();
+    const parked = (await db.get("parked", "1")) ?? [];
+    // Parked from two tabs, each numbering from its own view of the queue: the same seq twice.
+    await db.put("parked", parked.map((entry) => ({ ...entry, seq: 1 })), "1");
+
+    expect(await claimDevice(1)).toBe(true);
+    expect((await listEntries()).map((entry) => [entry.seq, entry.payload])).toEqual([
+      [1, { content: "first", kind: "note" }],
+      [2, { content: "second", kind: "note" }],
+    ]);
+  });
+
+  it("drops from the parked saves one that reached the server as its account left", async () => {
+    await claimDevice(1);
+    const sending = await enqueueCreate({ content: "One's, in flight", kind: "note" });
+    await claimEntry(sending.key, Date.now());
+    await claimDevice(2);
+    await settleEntry(sending, { memory: memory("srv-1", "One's, in flight") });
+
+    await claimDevice(1);
+    expect(await listEntries()).toEqual([]); // not sent a second time
   });
 
   it("acts once for two claims at once, losing no account's saves", async () => {

@@ -7,7 +7,7 @@
 import { OWNER_KEY, SESSION_KEY, offlineDb, type OfflineDb } from "./db";
 import { emit } from "./events";
 import { forgetPageHideDrafts } from "./drafts";
-import { forgetHeldEntries } from "./queue";
+import { forgetHeldEntries, heldEntries } from "./queue";
 
 /** Makes the device's stores `userId`'s. When another account left them, its copy and drafts
  * are wiped, its unsent saves parked, and the saves `userId` left parked here come back. All in
@@ -40,20 +40,25 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
       run(parked.get(owner)),
       run(parked.get(String(previous))),
     ]);
-    if (unsent.length) run(parked.put([...(alreadyParked ?? []), ...unsent], String(previous)));
+    // With them, what this page still keeps in memory (a full disk) of the previous account's.
+    const leaving = [...unsent.sort((a, b) => a.seq - b.seq), ...heldEntries()]; // getAll: key order
+    if (leaving.length) run(parked.put([...(alreadyParked ?? []), ...leaving], String(previous)));
     for (const store of ["queue", "memories", "meta", "drafts"] as const) run(tx.objectStore(store).clear());
     // A replay's claim or backoff from the account's last session means nothing now: each save
     // goes with this sign-in's replay (one that needs attention still waits for the user).
-    for (const entry of returning ?? []) {
+    // Numbered again in the order they were parked: parked at different times, from different
+    // tabs, their seqs may repeat (the queue's seq index is unique).
+    (returning ?? []).forEach((entry, index) => {
       run(
         queue.put({
           ...entry,
+          seq: index + 1,
           state: entry.state === "syncing" ? "waiting" : entry.state,
           claimed_at: null,
           next_attempt_at: 0,
         }),
       );
-    }
+    });
     if (returning) run(parked.delete(owner));
   }
   // The same account again, the first on this device (or a release before owners were kept):

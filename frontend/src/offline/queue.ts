@@ -8,11 +8,13 @@
 // write tries to move them into IndexedDB. Only this module and sync.ts change the queue.
 import { actingAccount, type Memory, type MemoryChanges, type QueuedCreate } from "../api/client";
 import { editableOf, type Editable } from "../lib/merge";
+import type { IDBPTransaction } from "idb";
 import {
   OWNER_KEY,
   isQuotaError,
   offlineDb,
   upsertCopyRow,
+  type OfflineSchema,
   type QueueEntry,
   type QueueOperation,
   type QueuePayload,
@@ -65,10 +67,10 @@ async function putEntries(entries: QueueEntry[]): Promise<boolean> {
   } catch {
     return false;
   }
-  const tx = db.transaction("queue", "readwrite");
+  const tx = db.transaction(["queue", "meta", "parked"], "readwrite");
   const pending: Promise<unknown>[] = [tx.done];
   try {
-    for (const entry of entries) pending.push(tx.store.put(entry));
+    await queueOrPark(tx, entries, pending);
     await Promise.all(pending);
     return true;
   } catch (error) {
@@ -82,6 +84,23 @@ async function putEntries(entries: QueueEntry[]): Promise<boolean> {
     if (isQuotaError(error, transactionError)) return false;
     throw error;
   }
+}
+
+type SaveTransaction = IDBPTransaction<OfflineSchema, ("queue" | "meta" | "parked")[], "readwrite">;
+
+/** Puts new `entries` in the queue, or, when this page acts for an account the device's stores
+ * are no longer (another tab signed in as someone else), parks them for that account's next
+ * sign-in here: they are never sent with the other one's session. Requests go in `pending`. */
+async function queueOrPark(tx: SaveTransaction, entries: QueueEntry[], pending: Promise<unknown>[]): Promise<void> {
+  const acting = actingAccount();
+  const owner = acting === null ? undefined : await tx.objectStore("meta").get(OWNER_KEY);
+  if (acting !== null && owner !== undefined && owner !== acting) {
+    const parked = tx.objectStore("parked");
+    pending.push(parked.put([...((await parked.get(acting)) ?? []), ...entries], acting));
+    return;
+  }
+  const queue = tx.objectStore("queue");
+  for (const entry of entries) pending.push(queue.put(entry));
 }
 
 /** Moves the entries kept in memory into IndexedDB, if it has room again; true when none is left. */
@@ -208,16 +227,7 @@ async function storeNew(entry: QueueEntry): Promise<boolean> {
     const last = await queue.index("seq").openCursor(null, "prev");
     entry.seq = Math.max(entry.seq, (last?.value.seq ?? 0) + 1);
     lastSeq = entry.seq;
-    const acting = actingAccount();
-    const owner = acting === null ? undefined : await tx.objectStore("meta").get(OWNER_KEY);
-    if (acting !== null && owner !== undefined && owner !== acting) {
-      // Another account signed in in another tab: the queue is that one's now. This save is
-      // the acting account's: it waits parked for that account's next sign-in here.
-      const parked = tx.objectStore("parked");
-      pending.push(parked.put([...((await parked.get(acting)) ?? []), entry], acting));
-    } else {
-      pending.push(queue.put(entry));
-    }
+    await queueOrPark(tx, [entry], pending);
     await Promise.all(pending);
     return true;
   } catch (error) {
@@ -447,7 +457,7 @@ export async function settleEntry(entry: QueueEntry, { memory }: Settled): Promi
   for (const [key, other] of held) held.set(key, rebase(other));
   try {
     const db = await offlineDb();
-    const tx = db.transaction(["queue", "memories", "meta"], "readwrite");
+    const tx = db.transaction(["queue", "memories", "meta", "parked"], "readwrite");
     const queue = tx.objectStore("queue");
     const memories = tx.objectStore("memories");
     // Every request is watched from the start: an abort rejects them all, maybe mid-way.
@@ -460,7 +470,14 @@ export async function settleEntry(entry: QueueEntry, { memory }: Settled): Promi
     watch(tx.done);
     if (!wasHeld && (await watch(queue.get(entry.key))) === undefined) {
       // It left the queue while it was being sent: parked with its account when another signed
-      // in (the copy is that one's now), or settled by another tab. The next pull has it.
+      // in (the copy is that one's now; it must not be sent again when that account is back),
+      // or settled by another tab. The next pull has it.
+      const parked = tx.objectStore("parked");
+      for (const account of await watch(parked.getAllKeys())) {
+        const list = (await watch(parked.get(account))) ?? [];
+        const rest = list.filter((other) => other.key !== entry.key);
+        if (rest.length < list.length) watch<unknown>(rest.length ? parked.put(rest, account) : parked.delete(account));
+      }
       await Promise.all(work);
       return;
     }
@@ -498,6 +515,11 @@ export async function resolveLocalId(id: string): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/** The entries this page keeps in memory (the disk was full), oldest first. */
+export function heldEntries(): QueueEntry[] {
+  return [...held.values()].sort((a, b) => a.seq - b.seq).map(clone);
 }
 
 /** Forgets the entries kept in memory (tests; signing out). */
