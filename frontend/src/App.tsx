@@ -1,4 +1,4 @@
-import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { ApiError, actFor, api, type User } from "./api/client";
 import { AppShell } from "./components/AppShell";
@@ -58,18 +58,16 @@ type AuthState =
 export function App() {
   const [session, setSession] = useState<AuthState>({ state: "checking" });
   const [signingOut, setSigningOut] = useState(false);
-  const signedInAs = useRef<number | null>(null);
+  const userId = session.state === "signed-in" ? session.user.id : null;
 
   // Every request of the page names the signed-in account (client.ts actFor), set before the
   // signed-in screens render and make their first requests.
   const enter = useCallback((user: User) => {
     actFor(user.id);
-    signedInAs.current = user.id;
     setSession({ state: "signed-in", user });
   }, []);
   const leave = useCallback(() => {
     actFor(null);
-    signedInAs.current = null;
     setSession({ state: "signed-out" });
   }, []);
 
@@ -81,17 +79,14 @@ export function App() {
         // app next. A 401: it is no longer that account's session (ended, or another signed in).
         // Paid, the app asks /me as always (another account may be signed in); not paid (still
         // no network), it opens on sign in, never as the one who left.
-        api.logout(owed).then(
-          () => paid(),
-          (caught: unknown) => {
-            if (caught instanceof ApiError && caught.status === 401) paid();
-            else if (!signal?.aborted) leave();
-          },
-        );
         const paid = () => {
           signOutPaid();
           if (!signal?.aborted) check(signal);
         };
+        api.logout(owed).then(paid, (caught: unknown) => {
+          if (caught instanceof ApiError && caught.status === 401) paid();
+          else if (!signal?.aborted) leave();
+        });
         return;
       }
       api
@@ -130,9 +125,9 @@ export function App() {
   // account remembered on the device goes only if it is this one (another tab may have signed
   // in as someone else).
   const signedOut = useCallback(() => {
-    forgetUser(signedInAs.current);
+    forgetUser(userId);
     leave();
-  }, [leave]);
+  }, [userId, leave]);
   const setUser = useCallback(
     (user: User) => {
       signOutPaid(); // signing in replaced whatever session the server still had
@@ -144,7 +139,7 @@ export function App() {
 
   async function signOut() {
     setSigningOut(true);
-    const leaving = signedInAs.current;
+    const leaving = userId;
     try {
       await api.logout();
     } catch (caught) {

@@ -11,7 +11,6 @@
 //   text becomes a queued create, even offline, and the app opens on it.
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
-import { deviceOwner } from "./offline/account";
 import { pullChanges } from "./offline/copy";
 import { replay } from "./offline/sync";
 import { SYNC_TAG, workerApi } from "./offline/workerApi";
@@ -97,10 +96,7 @@ async function registerSync(): Promise<void> {
  * browser calls this when it believes the network is back, so backoffs are skipped (as "Sync
  * now" does). A save that must wait rejects the event, so the browser tries again later. */
 async function backgroundSync(event: SyncEventLike): Promise<void> {
-  // The account whose queue this run sends, read once: if another account claims the device
-  // meanwhile, what this run still sends names the first and is refused (401 account_changed).
-  const owner = await deviceOwner();
-  const api = workerApi({ origin: self.location.origin, account: async () => owner });
+  const api = workerApi({ origin: self.location.origin });
   const result = await replay({ api, force: true });
   // A tab that is replaying ("busy") pulls after its own run.
   if (result.status === "done") {

@@ -7,7 +7,7 @@ import { putInCopy, readCopy } from "./copy";
 import { loadDraft, saveDraft } from "./drafts";
 import { DB_NAME, closeOfflineDb, offlineDb } from "./db";
 import { claimEntry, enqueueCreate, flushHeldEntries, listEntries, markEntry, settleEntry } from "./queue";
-import { rememberCsrfToken, workerCsrfToken } from "./workerApi";
+import { rememberCsrfToken, storedCsrfToken } from "./workerApi";
 
 beforeEach(freshOfflineState);
 
@@ -198,7 +198,7 @@ describe("forgetCopy", () => {
     await rememberCsrfToken("csrftoken=session-one");
     await forgetCopy();
     expect((await readCopy()).map((m) => m.content)).toEqual(["Not sent"]);
-    expect(await workerCsrfToken()).toBe(""); // the worker sends nothing until a sign-in
+    expect(await storedCsrfToken()).toBe(""); // the worker sends nothing until a sign-in
     expect(await loadDraft("new")).toBeNull();
     expect(await claimDevice(1)).toBe(false);
     expect(await listEntries()).toHaveLength(1);

@@ -4,7 +4,7 @@
 // other was never saved); saves not yet sent are parked under their account, out of the new
 // one's sight, and come back to the queue when that account signs in here again. Signing out
 // wipes the copy and the drafts (someone else may use this browser next) and keeps the queue.
-import { OWNER_KEY, SESSION_KEY, offlineDb, type OfflineDb } from "./db";
+import { OWNER_KEY, SESSION_KEY, offlineDb, parkEntries, type OfflineDb } from "./db";
 import { emit } from "./events";
 import { forgetPageHideDrafts } from "./drafts";
 import { forgetHeldEntries, heldEntries } from "./queue";
@@ -35,14 +35,10 @@ export async function claimDevice(userId: number | string): Promise<boolean> {
   const previous = await run(meta.get(OWNER_KEY));
   const switched = previous !== undefined && previous !== owner;
   if (switched) {
-    const [unsent, returning, alreadyParked] = await Promise.all([
-      run(queue.getAll()),
-      run(parked.get(owner)),
-      run(parked.get(String(previous))),
-    ]);
+    const [unsent, returning] = await Promise.all([run(queue.getAll()), run(parked.get(owner))]);
     // With them, what this page still keeps in memory (a full disk) of the previous account's.
     const leaving = [...unsent.sort((a, b) => a.seq - b.seq), ...heldEntries()]; // getAll: key order
-    if (leaving.length) run(parked.put([...(alreadyParked ?? []), ...leaving], String(previous)));
+    if (leaving.length) run(parkEntries(parked, String(previous), leaving));
     for (const store of ["queue", "memories", "meta", "drafts"] as const) run(tx.objectStore(store).clear());
     // A replay's claim or backoff from the account's last session means nothing now: each save
     // goes with this sign-in's replay (one that needs attention still waits for the user).

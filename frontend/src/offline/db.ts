@@ -3,7 +3,14 @@
 // queue and enters the copy in one transaction), and a transaction cannot span databases.
 // The schema is versioned so a later release can add stores or indexes in `upgrade` without
 // losing a queued save; never delete or rename a store in an upgrade.
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from "idb";
+import {
+  openDB,
+  type DBSchema,
+  type IDBPDatabase,
+  type IDBPObjectStore,
+  type IDBPTransaction,
+  type StoreNames,
+} from "idb";
 import type { Memory, MemoryChanges, QueuedCreate } from "../api/client";
 import type { Editable } from "../lib/merge";
 
@@ -91,26 +98,24 @@ export function offlineDb(): Promise<OfflineDb> {
   if (!opening) {
     opening = openDB<OfflineSchema>(DB_NAME, DB_VERSION, {
       upgrade: upgradeSchema,
-      blocking() {
-        // A newer version of the app wants to upgrade: let it, and open again when next asked.
-        void closeOfflineDb();
-      },
+      blocking: letNewerVersionUpgrade,
     }).catch((error: unknown) => {
       // A newer release in another tab upgraded the database: stores are only ever added
       // (upgradeSchema), so this page's code works on it as it is. Open whatever version is there
       // rather than hold every save in memory until this tab is reloaded.
       if (!(error instanceof DOMException && error.name === "VersionError")) throw error;
-      return openDB<OfflineSchema>(DB_NAME, undefined, {
-        blocking() {
-          void closeOfflineDb();
-        },
-      });
+      return openDB<OfflineSchema>(DB_NAME, undefined, { blocking: letNewerVersionUpgrade });
     });
     opening.catch(() => {
       opening = null;
     });
   }
   return opening;
+}
+
+/** A newer version of the app wants to upgrade: let it, and open again when next asked. */
+function letNewerVersionUpgrade(): void {
+  void closeOfflineDb();
 }
 
 /** The schema, version by version. Stores and indexes are only ever added, never deleted or
@@ -135,6 +140,16 @@ function upgradeSchema(
     tx.objectStore("queue").createIndex("memoryId", "memoryId");
   }
   if (oldVersion < 3) db.createObjectStore("parked");
+}
+
+/** Adds `entries` to the saves parked for `account` (offline/account.ts), after those already
+ * there, within the caller's transaction. */
+export async function parkEntries(
+  parked: IDBPObjectStore<OfflineSchema, ArrayLike<StoreNames<OfflineSchema>>, "parked", "readwrite">,
+  account: string,
+  entries: QueueEntry[],
+): Promise<void> {
+  await parked.put([...((await parked.get(account)) ?? []), ...entries], account);
 }
 
 /** Closes the database; the next `offlineDb()` opens it again (tests, version upgrades). */

@@ -13,6 +13,7 @@ import {
   OWNER_KEY,
   isQuotaError,
   offlineDb,
+  parkEntries,
   upsertCopyRow,
   type OfflineSchema,
   type QueueEntry,
@@ -95,8 +96,7 @@ async function queueOrPark(tx: SaveTransaction, entries: QueueEntry[], pending: 
   const acting = actingAccount();
   const owner = acting === null ? undefined : await tx.objectStore("meta").get(OWNER_KEY);
   if (acting !== null && owner !== undefined && owner !== acting) {
-    const parked = tx.objectStore("parked");
-    pending.push(parked.put([...((await parked.get(acting)) ?? []), ...entries], acting));
+    pending.push(parkEntries(tx.objectStore("parked"), acting, entries));
     return;
   }
   const queue = tx.objectStore("queue");

@@ -13,7 +13,6 @@ import {
   requests,
   storedCsrfToken,
   workerApi,
-  workerCsrfToken,
 } from "./workerApi";
 
 const options = { csrfToken: "tok123", origin: "https://app.example" };
@@ -133,11 +132,17 @@ describe("the CSRF token for the worker", () => {
   });
 
   it("is the one the page stored, never a live cookie the page has not vouched for", async () => {
-    expect(await workerCsrfToken()).toBe(""); // signed out, or not claimed yet: none
+    const fetch = vi.fn(async () => json({ id: "m1", version: 1, content: "x" }, 201));
+    const sent = async () => {
+      await workerApi({ fetch }).createMemory({ content: "x" }, "k1");
+      const [, init] = fetch.mock.calls.at(-1) as unknown as [string, RequestInit];
+      return (init.headers as Record<string, string>)["X-CSRFToken"];
+    };
+    expect(await sent()).toBeUndefined(); // signed out, or not claimed yet: none
     await rememberCsrfToken("csrftoken=stored");
     // Another account signed in since: its cookie waits until its page has claimed the device.
     vi.stubGlobal("cookieStore", { get: async () => ({ value: "another-session" }) });
-    expect(await workerCsrfToken()).toBe("stored");
+    expect(await sent()).toBe("stored");
   });
 });
 

@@ -110,7 +110,8 @@ export interface WorkerApiOptions {
   fetch?: typeof fetch;
   /** The CSRF token to send (default: the one the page stored). */
   csrfToken?: () => Promise<string>;
-  /** The account the queue belongs to (default: the device's owner, offline/account.ts). */
+  /** The account the queue belongs to (default: the device's owner, offline/account.ts, read
+   * at this api's first request). */
   account?: () => Promise<string | null>;
   origin?: string;
 }
@@ -118,8 +119,11 @@ export interface WorkerApiOptions {
 /** The replay's and the pull's calls over the worker's fetch. */
 export function workerApi(options: WorkerApiOptions = {}): SyncApi & ChangesApi {
   const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
-  const token = options.csrfToken ?? workerCsrfToken;
-  const account = options.account ?? deviceOwner;
+  const token = options.csrfToken ?? storedCsrfToken;
+  // The owner is read once: if another account claims the device during a run, what the run
+  // still sends names the first account and is refused (401 account_changed).
+  let owner: Promise<string | null> | undefined;
+  const account = options.account ?? (() => (owner ??= deviceOwner()));
   const origin = options.origin;
 
   // Each request names the account whose queue it sends: with another account's session (signed
@@ -153,7 +157,8 @@ export async function rememberCsrfToken(cookies?: string): Promise<void> {
   }
 }
 
-/** The token the page stored, or "". */
+/** The token the page stored, or "": the one the worker sends (never the live cookie, which may
+ * be a session the device's stores do not belong to yet). */
 export async function storedCsrfToken(): Promise<string> {
   try {
     const token = await (await offlineDb()).get("meta", CSRF_META_KEY);
@@ -161,12 +166,6 @@ export async function storedCsrfToken(): Promise<string> {
   } catch {
     return "";
   }
-}
-
-/** In the worker: the token the page stored for its session (never the live cookie, which may
- * be a session the device's stores do not belong to yet). */
-export function workerCsrfToken(): Promise<string> {
-  return storedCsrfToken();
 }
 
 // ---- The page's Background Sync registration ---------------------------------------------
